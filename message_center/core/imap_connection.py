@@ -1,0 +1,110 @@
+"""Opening, closing and diagnosing an IMAP session for sync_mailbox (imapclient underneath)."""
+
+from __future__ import annotations
+
+import imaplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from enum import Enum
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import LoginError
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+	host: str
+	username: str
+	password: str = field(repr=False)
+	port: int = 993
+	ssl: bool = True  # implicit TLS (port 993); see starttls for port 143
+	starttls: bool = False
+	ssl_verify: bool = True  # False only for self-hosted servers with self-signed certificates
+	folders: tuple[str, ...] = ("INBOX",)
+	connect_timeout: float = 15.0  # TCP connect, TLS handshake and the server greeting
+	read_timeout: float = 60.0  # any later wait for the server
+
+
+class SyncErrorKind(str, Enum):
+	CONNECT = "connect"  # refused, unreachable, DNS, TCP connect timeout
+	TLS = "tls"  # handshake or certificate failure
+	TIMEOUT = "timeout"  # connected, but the server stopped answering (or never greeted)
+	LOGIN = "login"  # credentials rejected
+	DISCONNECTED = "disconnected"  # the connection dropped mid-session
+	PROTOCOL = "protocol"  # the server answered NO/BAD or something unparsable
+	FOLDER = "folder"  # the folder cannot be opened (missing, no permission)
+	STORE = "store"  # the store or save_cursor callback raised
+
+
+def open_session(config: ImapConfig) -> IMAPClient:
+	"""Connected and logged in; raises what classify_error understands."""
+	context = None
+	if config.ssl or config.starttls:
+		context = ssl.create_default_context()
+		if not config.ssl_verify:
+			context.check_hostname = False
+			context.verify_mode = ssl.CERT_NONE
+	client = IMAPClient(
+		config.host,
+		config.port,
+		ssl=config.ssl,
+		ssl_context=context,
+		timeout=SocketTimeout(connect=config.connect_timeout, read=config.read_timeout),
+	)
+	client.normalise_times = False  # keep the server's UTC offset: we convert to UTC ourselves
+	try:
+		if config.starttls and not config.ssl:
+			client.starttls(context)
+		client.login(config.username, config.password)
+	except BaseException:
+		close_session(client, polite=False)
+		raise
+	return client
+
+
+def close_session(client: IMAPClient | None, *, polite: bool) -> None:
+	# LOGOUT on a hung or dead connection would wait another read_timeout for nothing
+	if client is None:
+		return
+	try:
+		if polite:
+			client.logout()
+			return
+	except Exception:
+		pass
+	try:
+		client.shutdown()
+	except Exception:
+		pass
+
+
+def classify_error(exc: BaseException) -> tuple[SyncErrorKind, str]:
+	"""Map an exception from imapclient/socket/ssl to an error kind and a readable message."""
+	message = f"{type(exc).__name__}: {exc}"
+	if isinstance(exc, LoginError):
+		return SyncErrorKind.LOGIN, message
+	if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+		return SyncErrorKind.TLS, message
+	if isinstance(exc, TimeoutError | socket.timeout):
+		if _raised_in(exc, "create_connection"):
+			return SyncErrorKind.CONNECT, message
+		return SyncErrorKind.TIMEOUT, message
+	if isinstance(exc, imaplib.IMAP4.abort):
+		return SyncErrorKind.DISCONNECTED, message
+	if isinstance(exc, ConnectionRefusedError | socket.gaierror) or _raised_in(exc, "create_connection"):
+		return SyncErrorKind.CONNECT, message
+	if isinstance(exc, OSError):  # reset, broken pipe, EOF mid-session
+		return SyncErrorKind.DISCONNECTED, message
+	return SyncErrorKind.PROTOCOL, message
+
+
+def _raised_in(exc: BaseException, function_name: str) -> bool:
+	# imapclient connects and reads the greeting in one constructor call with one timeout;
+	# only the traceback tells a TCP connect timeout from a server that never greets.
+	frame = exc.__traceback__
+	while frame:
+		if frame.tb_frame.f_code.co_name == function_name:
+			return True
+		frame = frame.tb_next
+	return False
