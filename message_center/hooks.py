@@ -1,0 +1,35 @@
+app_name = "message_center"
+app_title = "Message Center"
+app_publisher = "Message Center maintainers"
+app_description = "One shared inbox in the ERPNext desk for email, SMS, web form and phone enquiries"
+app_email = "maintainers@users.noreply.h-seed-a05321aa.example"
+app_license = "mit"
+
+# org/repo form: a bare "erpnext" makes v15's install-app ask GitHub's API for the org.
+required_apps = ["frappe/erpnext"]
+
+after_install = "message_center.setup.install.after_install"
+before_uninstall = "message_center.setup.install.before_uninstall"
+
+# Team-scoped access: agents see only the work of the teams they belong to.
+permission_query_conditions = {
+	"Conversation": "message_center.permissions.conversation_query",
+	"Enquiry": "message_center.permissions.enquiry_query",
+	"Channel": "message_center.permissions.channel_query",
+	"Quick Reply": "message_center.permissions.quick_reply_query",
+}
+
+has_permission = {
+	"Conversation": "message_center.permissions.has_conversation_permission",
+	"Enquiry": "message_center.permissions.has_enquiry_permission",
+	"Channel": "message_center.permissions.has_channel_permission",
+	"Quick Reply": "message_center.permissions.has_quick_reply_permission",
+}
+
+# Contact, Lead, Customer and Opportunity forms list their conversations and enquiries.
+override_doctype_dashboards = {
+	"Contact": "message_center.dashboards.contact",
+	"Lead": "message_center.dashboards.lead",
+	"Customer": "message_center.dashboards.customer",
+	"Opportunity": "message_center.dashboards.opportunity",
+}

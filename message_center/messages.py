@@ -1,0 +1,237 @@
+"""Recording messages: every message is a Communication on its Conversation, shown on the timelines
+of the linked Contact, Lead, Customer and Opportunity; per-message channel data sits in a Channel
+Message row whose unique dedupe key makes every ingestion path idempotent.
+
+Channel-specific code (IMAP sync, Twilio webhooks, web forms, the desk's reply) calls these
+functions; none of them re-implements the conversation rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import frappe
+from frappe.utils import now_datetime, strip_html
+
+from message_center.core import conversation_rules as rules
+from message_center.realtime import publish_conversation_change
+
+PREVIEW_LENGTH = 140
+COMMUNICATION_MEDIUM = {"Email": "Email", "SMS": "SMS", "Phone": "Phone", "Fax": "Other", "Web Form": "Other", "Manual": "Other"}
+
+
+class DuplicateMessage(Exception):
+	"""The message was already stored (or deliberately deleted): nothing was written."""
+
+
+@dataclass
+class MessageIdentity:
+	"""How a channel recognises a message it has seen before (Message-ID + content hash, MessageSid...)."""
+
+	channel: str
+	key: str
+	external_id: str | None = None
+	content_hash: str | None = None
+	extra: dict = field(default_factory=dict)  # imap_folder, imap_uid, segments... (Channel Message fields)
+
+	@property
+	def dedupe_key(self) -> str:
+		return hashlib.sha256(f"{self.channel}\x00{self.key}".encode()).hexdigest()
+
+
+def claim_identity(identity: MessageIdentity, direction: str, **values) -> str:
+	"""Insert the Channel Message row first: its unique key turns a concurrent duplicate into an error
+	from the database itself (not a read-then-write race). Returns the row's name."""
+	row = frappe.get_doc(
+		{
+			"doctype": "Channel Message",
+			"channel": identity.channel,
+			"direction": direction,
+			"dedupe_key": identity.dedupe_key,
+			"external_id": identity.external_id,
+			"content_hash": identity.content_hash,
+			**identity.extra,
+			**values,
+		}
+	)
+	try:
+		row.db_insert()
+	except (frappe.DuplicateEntryError, frappe.UniqueValidationError) as error:
+		# db_insert also queued a "must be unique" popup: a duplicate is expected here, not an error.
+		frappe.clear_messages()
+		raise DuplicateMessage(identity.key) from error
+	except frappe.db.IntegrityError as error:
+		if frappe.db.is_duplicate_entry(error) or frappe.db.is_unique_key_violation(error):
+			raise DuplicateMessage(identity.key) from error
+		raise
+	return row.name
+
+
+def find_open_conversation(channel: str, party_address: str) -> str | None:
+	return frappe.db.get_value(
+		"Conversation",
+		{"channel": channel, "party_address": party_address, "status": "Open"},
+		"name",
+		order_by="last_message_at desc",
+	)
+
+
+def start_conversation(
+	channel: str,
+	party_address: str,
+	*,
+	subject: str | None = None,
+	party_name: str | None = None,
+	medium: str | None = None,
+	links: dict | None = None,
+	at=None,
+):
+	"""Insert a new open Conversation with the channel's team; links are contact/lead/customer values."""
+	channel_doc = frappe.get_cached_doc("Channel", channel)
+	medium = medium or {"Email": "Email", "SMS": "SMS", "Web Form": "Web Form"}.get(channel_doc.kind, "Phone")
+	conversation = frappe.get_doc(
+		{
+			"doctype": "Conversation",
+			"channel": channel,
+			"medium": medium,
+			"party_address": party_address,
+			"party_name": party_name,
+			"subject": (subject or "")[:240],
+			**(links or {}),
+		}
+	)
+	conversation._write_rule_state(rules.new_conversation(rules.Medium(medium), at or now_datetime(), team=channel_doc.team))
+	conversation.flags.via_rules = True
+	conversation.opted_out = int(_party_opted_out(party_address, links or {}))
+	conversation.insert(ignore_permissions=True)
+	return conversation
+
+
+def _party_opted_out(party_address: str, links: dict) -> bool:
+	contact = links.get("contact")
+	return bool(contact and frappe.db.get_value("Contact", contact, "mc_sms_opt_out"))
+
+
+def _preview(content: str) -> str:
+	text = " ".join(strip_html(content or "").split())
+	return text[: PREVIEW_LENGTH - 1] + "…" if len(text) > PREVIEW_LENGTH else text
+
+
+def _insert_communication(conversation, *, sent_or_received: str, content: str, at, **values):
+	communication = frappe.get_doc(
+		{
+			"doctype": "Communication",
+			"communication_type": "Communication",
+			"communication_medium": COMMUNICATION_MEDIUM.get(conversation.medium, "Other"),
+			"sent_or_received": sent_or_received,
+			"reference_doctype": "Conversation",
+			"reference_name": conversation.name,
+			"subject": values.pop("subject", None) or conversation.subject or _preview(content)[:140] or conversation.party_address,
+			"content": content,
+			"communication_date": at,
+			"status": "Linked",
+			"seen": 1 if sent_or_received == "Sent" else 0,
+			**values,
+		}
+	)
+	for doctype, name in conversation.timeline_links():
+		communication.add_link(doctype, name)
+	communication.flags.skip_add_signature = True
+	communication.insert(ignore_permissions=True)
+	return communication
+
+
+def _touch(conversation, content: str, at):
+	conversation.last_message_at = at
+	conversation.last_message_preview = _preview(content)
+
+
+def record_inbound(conversation, *, content: str, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, **communication_values):
+	"""Store a customer's message. A message on a closed conversation starts a new one (the rules say so).
+
+	Returns (conversation, communication): the conversation may be a new one."""
+	at = at or now_datetime()
+	row = claim_identity(identity, "Inbound", status="Received", **(channel_message or {})) if identity else None
+	transition = conversation.apply_event(rules.Action.INBOUND, at=at)
+	if rules.Effect.START_NEW_CONVERSATION in transition.effects:
+		conversation = start_conversation(
+			conversation.channel,
+			conversation.party_address,
+			subject=conversation.subject,
+			party_name=conversation.party_name,
+			medium=conversation.medium,
+			links={key: conversation.get(key) for key in ("contact", "lead", "customer") if conversation.get(key)},
+			at=at,
+		)
+		conversation.apply_event(rules.Action.INBOUND, at=at)
+	communication = _insert_communication(conversation, sent_or_received="Received", content=content, at=at, **communication_values)
+	_touch(conversation, content, at)
+	conversation.save_via_rules()
+	if row:
+		frappe.db.set_value("Channel Message", row, {"conversation": conversation.name, "communication": communication.name})
+	publish_conversation_change(conversation.name, conversation.team, "message")
+	return conversation, communication
+
+
+def record_outbound(conversation, *, content: str, actor: rules.Actor, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, **communication_values):
+	"""Store an agent's message after the rules allow it (raises ConversationRuleError otherwise).
+
+	The caller sends it afterwards and updates the Channel Message row with the outcome."""
+	at = at or now_datetime()
+	transition = conversation.apply_event(rules.Action.OUTBOUND, actor=actor, at=at)
+	communication = _insert_communication(
+		conversation, sent_or_received="Sent", content=content, at=at, sender=communication_values.pop("sender", actor.user), **communication_values
+	)
+	_touch(conversation, content, at)
+	conversation.save_via_rules()
+	row = None
+	if identity is not None:
+		row = claim_identity(identity, "Outbound", status="Queued", conversation=conversation.name, communication=communication.name, **(channel_message or {}))
+	publish_conversation_change(conversation.name, conversation.team, "message")
+	return transition, communication, row
+
+
+def add_note(conversation, content: str, actor: rules.Actor):
+	"""An internal note (a Comment): never sent, shown yellow in the history; @mentions notify colleagues."""
+	conversation.apply_event(rules.Action.NOTE, actor=actor)
+	comment = conversation.add_comment("Comment", text=content, comment_email=actor.user)
+	return comment
+
+
+def relink_timeline(conversation):
+	"""After associating a person or an opportunity, show every message of the conversation on their timelines."""
+	links = conversation.timeline_links()
+	for name in frappe.get_all(
+		"Communication", filters={"reference_doctype": "Conversation", "reference_name": conversation.name}, pluck="name"
+	):
+		communication = frappe.get_doc("Communication", name)
+		existing = {(row.link_doctype, row.link_name) for row in communication.timeline_links}
+		missing = [link for link in links if link not in existing]
+		for doctype, link_name in missing:
+			communication.add_link(doctype, link_name)
+		if missing:
+			communication.flags.skip_add_signature = True
+			communication.save(ignore_permissions=True)
+
+
+def delete_conversation_messages(conversation):
+	"""Remove a conversation's messages and enquiry, keeping each message's dedupe key as a tombstone
+	so mail sync never imports the deleted conversation again."""
+	frappe.db.sql(
+		"""update `tabChannel Message` set tombstone=1, communication=NULL, conversation=NULL
+		where conversation=%s""",
+		conversation.name,
+	)
+	for name in frappe.get_all(
+		"Communication", filters={"reference_doctype": "Conversation", "reference_name": conversation.name}, pluck="name"
+	):
+		frappe.delete_doc("Communication", name, ignore_permissions=True, force=True)
+	enquiry = conversation.enquiry
+	if enquiry:
+		frappe.db.set_value("Conversation", conversation.name, "enquiry", None, update_modified=False)
+		for doctype in ("Lead", "Opportunity"):
+			frappe.db.sql(f"update `tab{doctype}` set mc_source_enquiry=NULL where mc_source_enquiry=%s", enquiry)
+		frappe.delete_doc("Enquiry", enquiry, ignore_permissions=True, force=True)
+	for doctype in ("Lead", "Opportunity"):
+		frappe.db.sql(f"update `tab{doctype}` set mc_source_conversation=NULL where mc_source_conversation=%s", conversation.name)

@@ -1,0 +1,31 @@
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+from message_center.setup.custom_fields import CUSTOM_FIELDS
+
+ROLES = ("Message Center Agent", "Message Center Manager")
+
+
+def after_install():
+	create_roles()
+	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True)
+
+
+def before_uninstall():
+	delete_custom_fields()
+
+
+def create_roles():
+	# DocType sync already creates roles named in permissions; this also covers a patch run on an old site.
+	for role in ROLES:
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(ignore_permissions=True)
+
+
+def delete_custom_fields():
+	for doctype, fields in CUSTOM_FIELDS.items():
+		for field in fields:
+			name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]})
+			if name:
+				frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+		frappe.clear_cache(doctype=doctype)
