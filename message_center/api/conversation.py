@@ -38,8 +38,9 @@ def _act(name: str, action: rules.Action, change: str, **details):
 
 
 def conversation_summary(conversation, transition: rules.Transition | None = None) -> dict:
-	actor = actor_for()
-	reply = conversation.check_action(rules.Action.OUTBOUND, actor)
+	from message_center.api.reply import reply_blocked_reason
+
+	blocked = reply_blocked_reason(conversation, actor_for())
 	return {
 		"name": conversation.name,
 		"status": conversation.status,
@@ -47,9 +48,9 @@ def conversation_summary(conversation, transition: rules.Transition | None = Non
 		"claimed_by": conversation.claimed_by,
 		"opted_out": conversation.opted_out,
 		"waiting_since": conversation.waiting_since,
-		"can_reply": reply.allowed,
-		"reply_blocked_reason": reply.reason,
-		"reply_blocked_code": reply.code,
+		"can_reply": blocked is None,
+		"reply_blocked_code": blocked[0] if blocked else "",
+		"reply_blocked_reason": blocked[1] if blocked else "",
 		"effects": [effect.value for effect in transition.effects] if transition else [],
 	}
 

@@ -27,7 +27,7 @@ class ConversationFlow(FrappeTestCase):
 		frappe.set_user("Administrator")
 
 	def new_conversation(self, **values):
-		return make_conversation(self.channel, "+14155550199", party_name="Maria", links={"contact": self.contact}, **values)
+		return make_conversation(self.channel, "maria.flow@example.com", party_name="Maria", links={"contact": self.contact}, **values)
 
 	def test_inbound_is_a_communication_on_the_conversation_and_the_contact_timeline(self):
 		conversation = self.new_conversation()
@@ -117,6 +117,13 @@ class ConversationFlow(FrappeTestCase):
 			api.assign(conversation.name, "Administrator@example.com")
 		self.assertEqual(api.assign(conversation.name, AGENT)["claimed_by"], AGENT)
 
+	def test_no_send_path_is_explained(self):
+		conversation = make_conversation(self.channel, "+14155550100")
+		frappe.set_user(AGENT)
+		summary = api.claim(conversation.name)
+		self.assertFalse(summary["can_reply"])
+		self.assertEqual(summary["reply_blocked_code"], "no_send_path")
+
 	def test_opted_out_contact_blocks_sending(self):
 		conversation = self.new_conversation()
 		messages.record_inbound(conversation, content="STOP")
@@ -134,6 +141,6 @@ class ConversationFlow(FrappeTestCase):
 		frappe.delete_doc("Conversation", conversation.name)
 		self.assertFalse(frappe.db.exists("Communication", communication.name))
 		self.assertTrue(frappe.db.get_value("Channel Message", {"dedupe_key": identity.dedupe_key}, "tombstone"))
-		again = make_conversation(self.channel, "+14155550199")
+		again = make_conversation(self.channel, "maria.flow@example.com")
 		with self.assertRaises(messages.DuplicateMessage):
 			messages.record_inbound(again, content="Delete me", identity=identity)
