@@ -33,3 +33,17 @@ override_doctype_dashboards = {
 	"Customer": "message_center.dashboards.customer",
 	"Opportunity": "message_center.dashboards.opportunity",
 }
+
+# Message Center page: the inbox search index and each agent's read/star/archive marks follow the
+# conversations and messages they describe.
+doc_events = {
+	"Conversation": {
+		"before_insert": "message_center.inbox_query.set_activity_time",
+		"on_update": "message_center.search.on_conversation_update",
+		"on_trash": ["message_center.search.on_conversation_trash", "message_center.user_state.delete_for_conversation"],
+	},
+	"Communication": {
+		"after_insert": "message_center.search.on_communication_insert",
+	},
+	"User": {"on_trash": "message_center.user_state.delete_for_user"},
+}

@@ -2,6 +2,7 @@ import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from message_center.setup.custom_fields import CUSTOM_FIELDS
+from message_center.setup.navbar import add_navbar_items, remove_navbar_items
 
 ROLES = ("Message Center Agent", "Message Center Manager")
 
@@ -9,10 +10,12 @@ ROLES = ("Message Center Agent", "Message Center Manager")
 def after_install():
 	create_roles()
 	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True)
+	add_navbar_items()
 
 
 def before_uninstall():
 	delete_custom_fields()
+	remove_navbar_items()
 
 
 def create_roles():

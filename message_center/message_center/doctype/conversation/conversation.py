@@ -157,3 +157,13 @@ class Conversation(Document):
 		from message_center.messages import delete_conversation_messages
 
 		delete_conversation_messages(self)
+
+
+def on_doctype_update():
+	"""Composite indexes for the inbox views (message_center.inbox_query): each view reads its page
+	straight off an index in last-activity order instead of sorting every matching conversation."""
+	frappe.db.add_index("Conversation", ["status", "last_message_at"])
+	frappe.db.add_index("Conversation", ["status", "claimed_by", "last_message_at"])
+	frappe.db.add_index("Conversation", ["team", "status", "last_message_at"])
+	frappe.db.add_index("Conversation", ["channel", "status", "last_message_at"])
+	frappe.db.add_index("Conversation", ["party_name"])

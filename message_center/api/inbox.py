@@ -1,0 +1,183 @@
+"""The Message Center inbox: the conversation list for each view, its counts, search and filter options.
+
+Every method works only on what the user may read: the list query carries frappe.get_list's team
+scoping and rows are loaded through frappe.get_list (see message_center.inbox_query).
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe.utils import cint, get_fullname, now_datetime
+
+from message_center import inbox_query
+from message_center.core.alerts import compute_alerts
+from message_center.permissions import AGENT_ROLE, MANAGER_ROLE, is_manager, user_teams
+from message_center.realtime import EVENT
+from message_center.settings import alert_thresholds
+
+ROW_FIELDS = [
+	"name",
+	"party_name",
+	"party_address",
+	"subject",
+	"medium",
+	"channel",
+	"team",
+	"status",
+	"claimed_by",
+	"opted_out",
+	"enquiry",
+	"contact",
+	"lead",
+	"customer",
+	"last_message_at",
+	"last_message_preview",
+	"last_inbound_at",
+	"waiting_since",
+	"unclaimed_since",
+]
+
+VIEW_LABELS = {
+	"open": "Open",
+	"waiting": "Waiting",
+	"unassigned": "Unassigned",
+	"mine": "Just Mine",
+	"closed": "Closed",
+	"unread": "Unread",
+	"starred": "Starred",
+	"archived": "Archived",
+	"unmatched": "Unmatched",
+}
+
+
+def _filters(view="open", mine_only=0, channel=None, assignee=None, search=None) -> inbox_query.InboxFilters:
+	return inbox_query.InboxFilters(view=view, mine_only=mine_only, channel=channel, assignee=assignee, search=search)
+
+
+def _channel_info(channels: set) -> dict:
+	# Only the channels of conversations the user was just allowed to load.
+	return {
+		row.name: row
+		for row in frappe.get_all("Channel", filters={"name": ["in", [*channels]]}, fields=["name", "kind", "campaign"])
+	}
+
+
+def rows_for(names: list[str], states: dict | None = None) -> list[dict]:
+	"""The list rows of `names` (already permission-filtered), in that order, with alerts and state."""
+	if not names:
+		return []
+	states = states or {}
+	loaded = {
+		row.name: row
+		for row in frappe.get_list("Conversation", filters={"name": ["in", names]}, fields=ROW_FIELDS, limit_page_length=0)
+	}
+	channels = _channel_info({row.channel for row in loaded.values()})
+	thresholds = alert_thresholds()
+	now = now_datetime()
+	rows = []
+	for name in names:
+		row = loaded.get(name)
+		if row is None:
+			continue
+		state = states.get(name) or {}
+		alerts = compute_alerts(
+			is_open=row.status == "Open",
+			unclaimed_since=row.unclaimed_since,
+			waiting_since=row.waiting_since,
+			now=now,
+			thresholds=thresholds,
+		)
+		channel = channels.get(row.channel) or frappe._dict()
+		rows.append(
+			{
+				**row,
+				"title": row.party_name or row.party_address,
+				"channel_kind": channel.kind,
+				"campaign": channel.campaign,
+				"claimed_by_name": get_fullname(row.claimed_by) if row.claimed_by else None,
+				"starred": bool(state.get("starred")),
+				"unread": bool(state.get("unread")),
+				"archived": bool(state.get("archived")),
+				"alert_unclaimed": alerts.unclaimed,
+				"alert_unclaimed_overdue": alerts.unclaimed_overdue,
+				"alert_waiting_overdue": alerts.waiting_overdue,
+				"alert_next_change_at": alerts.next_change_at,
+			}
+		)
+	return rows
+
+
+def _page(filters: inbox_query.InboxFilters, cursor, page_length) -> dict:
+	user = frappe.session.user
+	scope = inbox_query.team_scope(user)
+	names, next_cursor = inbox_query.page(filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20)
+	states = {row.name: row for row in names}
+	return {
+		"rows": rows_for([row.name for row in names], states),
+		"next_cursor": next_cursor,
+		"server_time": now_datetime(),
+	}
+
+
+@frappe.whitelist()
+def list(view="open", mine_only=0, channel=None, assignee=None, search=None, cursor=None, page_length=20):  # noqa: A001
+	"""One page of a view (open, waiting, unassigned, mine, closed, unread, starred, archived, unmatched),
+	newest activity first; pass back `next_cursor` for the next page."""
+	return _page(_filters(view, mine_only, channel, assignee, search), cursor, page_length)
+
+
+@frappe.whitelist()
+def search(text, mine_only=0, channel=None, assignee=None, cursor=None, page_length=20):
+	"""Conversations of any status whose name, email, phone, subject or message text matches `text`."""
+	if not (text or "").strip():
+		return {"rows": [], "next_cursor": None, "server_time": now_datetime()}
+	return _page(_filters("all", mine_only, channel, assignee, text), cursor, page_length)
+
+
+@frappe.whitelist()
+def counts(mine_only=0, channel=None, assignee=None):
+	"""{view: count} for every view; counts stop at COUNT_CAP + 1 (show "999+")."""
+	user = frappe.session.user
+	scope = inbox_query.team_scope(user)
+	result = {}
+	for view in inbox_query.LIST_VIEWS:
+		result[view] = inbox_query.count(_filters(view, mine_only, channel, assignee), user, scope, view)
+	return {"counts": result, "cap": inbox_query.COUNT_CAP}
+
+
+def _agents(teams: list[str], manager: bool) -> list[dict]:
+	if manager:
+		users = set(
+			frappe.get_all("Has Role", filters={"role": ["in", [AGENT_ROLE, MANAGER_ROLE]], "parenttype": "User"}, pluck="parent")
+		)
+	else:
+		users = set(
+			frappe.get_all(
+				"Message Center Team Member", filters={"parent": ["in", teams], "parenttype": "Message Center Team"}, pluck="user"
+			)
+		)
+	enabled = frappe.get_all("User", filters={"name": ["in", [*users]], "enabled": 1}, fields=["name", "full_name"]) if users else []
+	return sorted(({"user": row.name, "full_name": row.full_name or row.name} for row in enabled), key=lambda row: row["full_name"].lower())
+
+
+@frappe.whitelist()
+def options():
+	"""What the page needs once: views, the channels, teams and agents this user may filter by,
+	alert thresholds and the realtime event to listen to."""
+	user = frappe.session.user
+	inbox_query.team_scope(user)  # refuses users who may not read conversations at all
+	manager = is_manager(user)
+	teams = frappe.get_list("Message Center Team", pluck="name", limit_page_length=0) if manager else user_teams(user)
+	thresholds = alert_thresholds()
+	return {
+		"user": user,
+		"full_name": get_fullname(user),
+		"is_manager": manager,
+		"views": [{"view": view, "label": label} for view, label in VIEW_LABELS.items()],
+		"channels": frappe.get_list("Channel", fields=["name", "kind", "team"], order_by="name asc", limit_page_length=0),
+		"teams": teams,
+		"agents": _agents(teams, manager),
+		"thresholds": {"unclaimed_minutes": thresholds.unclaimed_minutes, "waiting_minutes": thresholds.waiting_minutes},
+		"realtime_event": EVENT,
+		"count_cap": inbox_query.COUNT_CAP,
+	}
