@@ -1,0 +1,275 @@
+"""Twilio's webhooks over real HTTP: signatures, idempotency under concurrent retries, rate limits,
+MMS media and out-of-order status callbacks."""
+
+import threading
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from message_center.api import conversation as conversation_api
+from message_center.sms_outbound import send_reply
+from message_center.testing.twilio_webhooks import new_sid, sign, signed_form_request, status_callback_params
+from message_center.tests.factories import make_agent, make_contact, make_team, timeline
+from message_center.tests.sms_helpers import (
+	AUTH_TOKEN,
+	LiveServer,
+	StandinConfig,
+	count_messages,
+	display_format,
+	inbound,
+	make_sms_channel,
+	random_number,
+	rows_for,
+)
+from message_center.message_center.doctype.conversation.conversation import actor_for
+
+AGENT = "mc.sms.hooks.agent@example.com"
+
+
+def _set_rate_limit(value):
+	settings = frappe.get_doc("Message Center Settings")
+	settings.webhook_rate_limit = value
+	settings.save(ignore_permissions=True)
+	frappe.db.commit()
+
+
+class TwilioWebhooks(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_agent(AGENT)
+		cls.team = make_team("MC Test SMS Hooks", [AGENT])
+		cls.channel = make_sms_channel("MC Test SMS Hooks", cls.team)
+		cls.other_channel = make_sms_channel("MC Test SMS Hooks Two", cls.team, from_number="+14155550111")
+		frappe.db.commit()
+		cls.server = LiveServer().start()
+		cls.addClassCleanup(cls.server.stop)
+
+	def setUp(self):
+		frappe.cache.delete_keys("message_center:webhook_rate")
+		frappe.db.commit()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def post(self, webhook, **header_changes):
+		answer = self.server.deliver(webhook, **header_changes)
+		frappe.db.commit()  # end this connection's snapshot: see what the server committed
+		return answer
+
+	def test_signed_text_from_a_contact_is_a_message_on_their_timelines(self):
+		number = random_number()
+		customer = frappe.get_doc(
+			{"doctype": "Customer", "customer_name": f"MC Test SMS {number}", "customer_type": "Individual"}
+		).insert(ignore_permissions=True)
+		contact = frappe.get_doc({"doctype": "Contact", "first_name": "Sam", "last_name": "Texter"})
+		contact.add_phone(display_format(number), is_primary_mobile_no=1)  # typed as free text
+		contact.append("links", {"link_doctype": "Customer", "link_name": customer.name})
+		contact.insert(ignore_permissions=True)
+		frappe.db.commit()
+
+		webhook = inbound(self.channel, number, "Do you deliver on <b>Sundays</b>?")
+		answer = self.post(webhook)
+
+		self.assertEqual(answer.status, 200, answer.body)
+		self.assertTrue(answer.content_type.startswith("text/xml"))
+		self.assertIn(b"<Response/>", answer.body)
+		sid = dict(webhook_params(webhook))["MessageSid"]
+		[row] = rows_for(sid)
+		conversation = frappe.get_doc("Conversation", row.conversation)
+		self.assertEqual((conversation.medium, conversation.party_address), ("SMS", number))
+		self.assertEqual((conversation.contact, conversation.customer), (contact.name, customer.name))
+		self.assertFalse(conversation.unmatched)
+		self.assertEqual(conversation.status, "Open")
+		self.assertIsNone(conversation.claimed_by)
+		communication = frappe.get_doc("Communication", row.communication)
+		self.assertEqual((communication.communication_medium, communication.sent_or_received), ("SMS", "Received"))
+		# Plain text stays text: the markup is shown, never interpreted.
+		self.assertIn("&lt;b&gt;Sundays&lt;/b&gt;", communication.content)
+		self.assertIn(communication.name, timeline("Contact", contact.name))
+		self.assertIn(communication.name, timeline("Customer", customer.name))
+
+	def test_texts_join_the_open_conversation_and_start_a_new_one_after_close(self):
+		number = random_number()
+		self.assertEqual(self.post(inbound(self.channel, number, "Hi")).status, 200)
+		self.assertEqual(self.post(inbound(self.channel, number, "Anyone there?")).status, 200)
+		[first] = frappe.get_all("Conversation", filters={"channel": self.channel, "party_address": number}, pluck="name")
+		self.assertEqual(frappe.db.get_value("Conversation", first, "message_count"), 2)
+
+		frappe.set_user(AGENT)
+		conversation_api.claim(first)
+		conversation_api.close(first)
+		frappe.set_user("Administrator")
+		frappe.db.commit()
+		self.assertEqual(self.post(inbound(self.channel, number, "One more question")).status, 200)
+		conversations = frappe.get_all(
+			"Conversation", filters={"channel": self.channel, "party_address": number}, fields=["name", "status"], order_by="creation"
+		)
+		self.assertEqual([row.status for row in conversations], ["Closed", "Open"])
+		self.assertEqual(frappe.db.get_value("Conversation", conversations[1].name, "message_count"), 1)
+
+	def test_missing_forged_and_tampered_signatures_get_403_and_write_nothing(self):
+		number = random_number()
+		webhook = inbound(self.channel, number, "Send me your prices")
+		params = webhook_params(webhook)
+		other_channel_url = frappe.db.get_value("Channel", self.other_channel, "webhook_url")
+		forged = signed_form_request(webhook.url, "not-the-auth-token", params)
+		signed_elsewhere = signed_form_request("https://attacker.example/hook", AUTH_TOKEN, params)
+		before = count_messages(self.channel), count_messages(self.other_channel)
+		attempts = {
+			"missing": self.post(webhook, **{"X-Twilio-Signature": None}),
+			"empty": self.post(webhook, **{"X-Twilio-Signature": ""}),
+			"forged": self.post(forged),
+			"signed for another URL": self.server.post(webhook.url, webhook.body, signed_elsewhere.headers),
+			"tampered body": self.server.post(webhook.url, webhook.body.replace(b"prices", b"secrets"), webhook.headers),
+			"added field": self.server.post(webhook.url, webhook.body + b"&Extra=1", webhook.headers),
+			"replayed to another channel": self.server.post(other_channel_url, webhook.body, webhook.headers),
+		}
+		frappe.db.commit()
+		self.assertEqual({name: answer.status for name, answer in attempts.items()}, {name: 403 for name in attempts})
+		self.assertEqual((count_messages(self.channel), count_messages(self.other_channel)), before)
+		self.assertFalse(frappe.db.exists("Conversation", {"party_address": number}))
+		# The genuine request still works afterwards.
+		self.assertEqual(self.post(webhook).status, 200)
+		self.assertEqual(len(rows_for(dict(webhook_params(webhook))["MessageSid"])), 1)
+
+	def test_unknown_extra_parameters_still_validate(self):
+		number = random_number()
+		webhook = inbound(self.channel, number, "Hello", extra={"AddOns": '{"status":"successful"}', "SomethingNew": "1"})
+		self.assertEqual(self.post(webhook).status, 200)
+		self.assertEqual(len(rows_for(dict(webhook_params(webhook))["MessageSid"])), 1)
+
+	def test_only_post_to_an_enabled_sms_channel(self):
+		webhook = inbound(self.channel, random_number(), "Hello")
+		unknown = webhook.url.split("?")[0] + "?channel=No%20Such%20Channel"
+		params = webhook_params(webhook)
+		answer = self.server.post(unknown, webhook.body, {**webhook.headers, "X-Twilio-Signature": sign(AUTH_TOKEN, unknown, params)})
+		self.assertEqual(answer.status, 403)
+		import urllib.request
+
+		request = urllib.request.Request(
+			f"{self.server.address}/api/method/message_center.api.twilio.incoming?channel=x", headers={"X-Frappe-Site-Name": self.server.site}
+		)
+		with self.assertRaises(urllib.error.HTTPError) as refused:
+			urllib.request.urlopen(request, timeout=10)
+		self.assertEqual(refused.exception.code, 403)
+
+	def test_concurrent_duplicates_store_one_message(self):
+		webhook = inbound(self.channel, random_number(), "Is this thing on?")
+		start = threading.Barrier(8)
+		answers = []
+
+		def retry():
+			start.wait()
+			answers.append(self.server.deliver(webhook))  # its own connection, its own transaction
+
+		threads = [threading.Thread(target=retry) for _ in range(8)]
+		for thread in threads:
+			thread.start()
+		for thread in threads:
+			thread.join()
+		frappe.db.commit()
+		self.assertEqual([answer.status for answer in answers], [200] * 8)
+		rows = rows_for(dict(webhook_params(webhook))["MessageSid"])
+		self.assertEqual(len(rows), 1)
+		self.assertEqual(
+			frappe.db.count("Communication", {"reference_doctype": "Conversation", "reference_name": rows[0].conversation}), 1
+		)
+
+	def test_concurrent_texts_from_a_new_number_share_one_conversation(self):
+		number = random_number()
+		webhooks = [inbound(self.channel, number, f"Part {index}") for index in range(6)]
+		start = threading.Barrier(len(webhooks))
+		answers = []
+
+		def send(webhook):
+			start.wait()
+			answers.append(self.server.deliver(webhook))
+
+		threads = [threading.Thread(target=send, args=(webhook,)) for webhook in webhooks]
+		for thread in threads:
+			thread.start()
+		for thread in threads:
+			thread.join()
+		frappe.db.commit()
+		self.assertEqual([answer.status for answer in answers], [200] * 6)
+		conversations = frappe.get_all("Conversation", filters={"channel": self.channel, "party_address": number}, pluck="name")
+		self.assertEqual(len(conversations), 1)
+		self.assertEqual(frappe.db.get_value("Conversation", conversations[0], "message_count"), 6)
+
+	def test_abusers_are_rate_limited(self):
+		_set_rate_limit(3)
+		self.addCleanup(_set_rate_limit, 120)
+		number = random_number()
+		answers = [self.post(inbound(self.channel, number, f"spam {index}")).status for index in range(4)]
+		self.assertEqual(answers, [200, 200, 200, 429])
+		self.assertEqual(frappe.db.get_value("Conversation", {"party_address": number}, "message_count"), 3)
+		# Another sender is not affected by this one.
+		self.assertEqual(self.post(inbound(self.channel, random_number(), "hello")).status, 200)
+		# A client failing signatures is shut out after the limit, before any verification.
+		webhook = inbound(self.channel, random_number(), "forged")
+		forged = [self.post(webhook, **{"X-Twilio-Signature": "bad"}).status for _ in range(4)]
+		self.assertEqual(forged, [403, 403, 403, 429])
+
+	def test_mms_media_are_attachments_of_the_message(self):
+		media = [
+			("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "image/jpeg"),
+			("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2", "application/pdf"),
+			("javascript:alert(1)", "text/html"),
+		]
+		webhook = inbound(self.channel, random_number(), "", media=media)
+		self.assertEqual(self.post(webhook).status, 200)
+		[row] = rows_for(dict(webhook_params(webhook))["MessageSid"])
+		files = frappe.get_all(
+			"File", filters={"attached_to_doctype": "Communication", "attached_to_name": row.communication}, pluck="file_url"
+		)
+		self.assertEqual(sorted(files), sorted(url for url, _ in media[:2]))
+		self.assertEqual(frappe.db.get_value("Communication", row.communication, "has_attachment"), 1)
+
+	def test_status_callbacks_move_forward_only_whatever_their_order(self):
+		number = random_number()
+		self.assertEqual(self.post(inbound(self.channel, number, "Call me back?")).status, 200)
+		conversation = frappe.get_doc("Conversation", {"channel": self.channel, "party_address": number})
+		frappe.set_user(AGENT)
+		conversation_api.claim(conversation.name)
+		with StandinConfig() as twilio:
+			first = send_reply(frappe.get_doc("Conversation", conversation.name), "Sure, at 3pm", actor_for(AGENT), [])
+			second = send_reply(frappe.get_doc("Conversation", conversation.name), "Or 4pm?", actor_for(AGENT), [])
+			frappe.set_user("Administrator")
+			messages = {request.sid: request.param("StatusCallback") for request in twilio.create_requests}
+
+			def callback(result, status, error_code=None, by_url=True):
+				sid = frappe.db.get_value("Channel Message", result["channel_message"], "external_id")
+				url = messages[sid] if by_url else frappe.db.get_value("Channel", self.channel, "status_callback_url")
+				params = status_callback_params(twilio.message(sid), status, error_code=error_code)
+				return self.post(signed_form_request(url, AUTH_TOKEN, params)).status
+
+			def stored(result):
+				return frappe.db.get_value("Channel Message", result["channel_message"], ["status", "error_code"])
+
+			self.assertEqual(stored(first), ("Queued", None))
+			self.assertEqual([callback(first, status) for status in ("delivered", "sent", "queued", "sending")], [200] * 4)
+			self.assertEqual(stored(first)[0], "Delivered")
+			self.assertEqual(callback(first, "undelivered", error_code=30003), 200)
+			self.assertEqual(stored(first)[0], "Delivered")  # an outcome is final
+			self.assertEqual(frappe.db.get_value("Communication", first["communication"], "delivery_status"), "Sent")
+
+			# A callback found by its MessageSid (no row in the URL) works too, and failures keep their reason.
+			self.assertEqual(callback(second, "sent", by_url=False), 200)
+			self.assertEqual(callback(second, "undelivered", error_code=30007, by_url=False), 200)
+			self.assertEqual(callback(second, "delivered", by_url=False), 200)
+			status, code = stored(second)
+			self.assertEqual((status, code), ("Undelivered", "30007"))
+			self.assertIn("spam", frappe.db.get_value("Channel Message", second["channel_message"], "error_message"))
+
+			# A forged callback changes nothing.
+			sid = frappe.db.get_value("Channel Message", first["channel_message"], "external_id")
+			forged = signed_form_request(messages[sid], "wrong-token", status_callback_params(twilio.message(sid), "failed"))
+			self.assertEqual(self.post(forged).status, 403)
+			self.assertEqual(stored(first)[0], "Delivered")
+
+
+def webhook_params(webhook):
+	from urllib.parse import parse_qsl
+
+	return parse_qsl(webhook.body.decode(), keep_blank_values=True)
