@@ -109,8 +109,10 @@ def start_conversation(
 
 
 def _party_opted_out(party_address: str, links: dict) -> bool:
-	contact = links.get("contact")
-	return bool(contact and frappe.db.get_value("Contact", contact, "mc_sms_opt_out"))
+	# The Contact's flag, or an opt-out recorded for this number (people we do not know yet).
+	from message_center.sms_optout import is_opted_out
+
+	return is_opted_out(party_address, links.get("contact"))
 
 
 def _preview(content: str) -> str:
