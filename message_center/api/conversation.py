@@ -109,3 +109,13 @@ def add_note(conversation: str, content: str):
 @frappe.whitelist()
 def get(conversation: str):
 	return conversation_summary(load_conversation(conversation, "read"))
+
+
+@frappe.whitelist(methods=["POST"])
+def delete(conversation: str):
+	"""Delete the conversation, its messages and its enquiry (managers, or roles allowed to delete).
+	Each message's dedupe key stays behind as a tombstone, so mail sync never imports it again."""
+	doc = load_conversation(conversation, "delete")
+	frappe.delete_doc("Conversation", doc.name)
+	publish_conversation_change(doc.name, doc.team, "deleted")
+	return {"deleted": doc.name}
