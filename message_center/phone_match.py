@@ -84,17 +84,27 @@ def _lead_candidates(pattern: str) -> list[Candidate]:
 	]
 
 
-def _single_customer(contact: str) -> str | None:
-	customers = frappe.get_all(
-		"Dynamic Link",
-		filters={"parenttype": "Contact", "parent": contact, "link_doctype": "Customer"},
-		pluck="link_name",
-	)
-	return customers[0] if len(set(customers)) == 1 else None
+def _linked(contacts: list[str], doctype: str) -> dict[str, list[str]]:
+	"""contact -> the `doctype` records it is linked to (ERPNext links a Lead's own Contact to it)."""
+	links: dict[str, list[str]] = {}
+	if contacts:
+		for row in frappe.get_all(
+			"Dynamic Link",
+			filters={"parenttype": "Contact", "parent": ("in", contacts), "link_doctype": doctype},
+			fields=["parent", "link_name"],
+		):
+			links.setdefault(row.parent, []).append(row.link_name)
+	return links
+
+
+def _single(names: list[str] | None) -> str | None:
+	unique = set(names or ())
+	return unique.pop() if len(unique) == 1 else None
 
 
 def match_phone(number: str, default_region: str | None) -> PhoneMatch:
-	"""Link the one Contact (or else the one Lead) with this number; otherwise suggest who it may be."""
+	"""Link the one person with this number (a Contact, with its Lead and Customer, or else a Lead);
+	when nobody or several people have it, suggest who it may be instead."""
 	suffix = digits_suffix(number)
 	if not suffix:
 		return PhoneMatch()
@@ -106,9 +116,19 @@ def match_phone(number: str, default_region: str | None) -> PhoneMatch:
 		return number if same_number(phone, number, default_region) else None
 
 	suggestions = rank_candidates(SenderDetails(phone=number), candidates, normalise_phone=normalise)
-	chosen = auto_link(suggestions, by="phone")
+	contacts = [row.name for row in suggestions if row.doctype == "Contact" and row.same_phone]
+	leads_of = _linked(contacts, "Lead")
+	# A Lead whose own Contact also has the number is the same person, not a second one.
+	same_person = {lead for names in leads_of.values() for lead in names}
+	people = [row for row in suggestions if not (row.doctype == "Lead" and row.name in same_person)]
+	chosen = auto_link(people, by="phone")
 	if chosen is None:
 		return PhoneMatch(suggestions=[asdict(suggestion) for suggestion in suggestions])
 	if chosen.doctype == "Contact":
-		return PhoneMatch(contact=chosen.name, customer=_single_customer(chosen.name), party_name=chosen.display_name)
+		return PhoneMatch(
+			contact=chosen.name,
+			lead=_single(leads_of.get(chosen.name)),
+			customer=_single(_linked([chosen.name], "Customer").get(chosen.name)),
+			party_name=chosen.display_name,
+		)
 	return PhoneMatch(lead=chosen.name, party_name=chosen.display_name)

@@ -113,8 +113,8 @@ def _opt_out_recipient(row, channel: str):
 		sms_optout.opt_out(number, contact=contact, source=sms_optout.SOURCE_TWILIO_21610, channel=channel)
 
 
-def record_send_outcome(row_name: str, result: SendResult, channel: str):
-	"""Store what the API call did. An answer lost after the request went out leaves the message
+def record_send_outcome(row_name: str, result: SendResult, channel: str) -> dict:
+	"""Store what the API call did (returns the stored values). An answer lost after the request went out leaves the message
 	Sending and flagged for review: its status callback (if Twilio sent it) can still settle it."""
 	row = _lock_row(row_name)
 	values = {"attempts": result.attempts}
@@ -139,7 +139,7 @@ def record_send_outcome(row_name: str, result: SendResult, channel: str):
 	_write(row, values)
 	if result.opted_out:
 		_opt_out_recipient(row, channel)
-	return values["status"]
+	return values
 
 
 def apply_status_callback(

@@ -136,13 +136,13 @@ def send_reply(conversation, content: str, actor: rules.Actor, attachments: list
 	communication, row = _record(conversation, content, actor, info)
 	frappe.db.commit()  # the queued message is on record before Twilio hears of it
 	result = _send(channel, conversation.party_address, content, row)
-	status = record_send_outcome(row, result, channel.name)
+	outcome = record_send_outcome(row, result, channel.name)
 	frappe.db.commit()
 	return {
 		"communication": communication.name,
 		"channel_message": row,
-		"status": status,
-		"error": None if result.ok else result.error_message,
+		"status": outcome["status"],
+		"error": outcome.get("error_message"),
 		"segments": info.segments,
 		"encoding": info.encoding,
 	}
