@@ -38,12 +38,31 @@ override_doctype_dashboards = {
 # conversations and messages they describe.
 doc_events = {
 	"Conversation": {
-		"before_insert": "message_center.inbox_query.set_activity_time",
-		"on_update": "message_center.search.on_conversation_update",
+		"before_insert": ["message_center.inbox_query.set_activity_time", "message_center.assignment.assign_new_conversation"],
+		"on_update": ["message_center.search.on_conversation_update", "message_center.assignment.conversation_updated"],
+		"on_change": "message_center.assignment.conversation_changed",
 		"on_trash": ["message_center.search.on_conversation_trash", "message_center.user_state.delete_for_conversation"],
 	},
 	"Communication": {
 		"after_insert": "message_center.search.on_communication_insert",
 	},
 	"User": {"on_trash": "message_center.user_state.delete_for_user"},
+	# Enquiries: the website form's submissions go through the same intake; Assign To (ToDo) and
+	# Conversation.claimed_by follow each other.
+	"Enquiry": {
+		"before_insert": "message_center.enquiries.before_enquiry_insert",
+		"after_insert": "message_center.enquiries.after_enquiry_insert",
+	},
+	"ToDo": {
+		"after_insert": "message_center.assignment.todo_inserted",
+		"on_update": "message_center.assignment.todo_updated",
+		"on_trash": "message_center.assignment.todo_trashed",
+	},
+}
+
+# Web form JSON endpoint: CORS for each Web Form channel's allowed origins; enquiry tasks on timelines.
+after_request = ["message_center.api.web_form.add_cors_headers"]
+additional_timeline_content = {
+	"Contact": ["message_center.enquiry_process.tasks_on_timeline"],
+	"Lead": ["message_center.enquiry_process.tasks_on_timeline"],
 }

@@ -25,6 +25,21 @@ def _source_links() -> list[dict]:
 	]
 
 
+def _utm_fields() -> list[dict]:
+	"""The website visit's UTM parameters, carried from the enquiry to its Lead and Opportunity."""
+	return [
+		{
+			"fieldname": f"mc_utm_{part}",
+			"fieldtype": "Data",
+			"label": f"UTM {part.title()}",
+			"insert_after": after,
+			"read_only": 1,
+			"no_copy": 1,
+		}
+		for part, after in (("source", "mc_source_conversation"), ("medium", "mc_utm_source"), ("campaign", "mc_utm_medium"))
+	]
+
+
 CUSTOM_FIELDS = {
 	"Contact": [
 		{
@@ -46,6 +61,16 @@ CUSTOM_FIELDS = {
 			"depends_on": "eval:doc.mc_sms_opt_out",
 		},
 	],
-	"Lead": _source_links(),
-	"Opportunity": _source_links(),
+	"Lead": _source_links() + _utm_fields(),
+	"Opportunity": _source_links() + _utm_fields(),
+	"Campaign": [
+		{
+			"fieldname": "mc_default_assignee",
+			"fieldtype": "Link",
+			"label": "Default Assignee (Message Center)",
+			"options": "User",
+			"insert_after": "campaign_name",
+			"description": "New conversations of channels linked to this campaign are assigned to this agent.",
+		}
+	],
 }

@@ -1,0 +1,198 @@
+"""Who wrote to us, from the database side: gather candidate Contacts, Leads and Customers, then let
+core.people_matching rank them (exact email, then E.164 phone, then name and company similarity).
+
+Candidates come from cheap prefilters (exact email, the phone's last digits, name and company words)
+so ranking never scans every record. Agents' queries go through frappe.get_list, so they only ever
+see people they may read; intake from the website (a guest) uses frappe.get_all, because matching a
+sender to a person is the system's job there, not the guest's.
+"""
+
+from __future__ import annotations
+
+import re
+
+import frappe
+
+from message_center.core import people_matching
+from message_center.core.phone import digits_suffix, like_pattern_for_suffix, normalise_e164, same_number
+from message_center.settings import default_phone_region
+
+PER_QUERY = 20  # candidates per prefilter: enough for a human to choose from, bounded for speed
+NAME_WORDS = 3
+PERSON_DOCTYPES = ("Contact", "Lead", "Customer")
+
+
+def sender_details(email: str | None = None, phone: str | None = None, name: str | None = None, company: str | None = None):
+	return people_matching.SenderDetails(
+		email=(email or "").strip().lower() or None,
+		phone=(phone or "").strip() or None,
+		name=(name or "").strip() or None,
+		company=(company or "").strip() or None,
+	)
+
+
+def suggestions(details: people_matching.SenderDetails, *, for_user: bool = True, limit: int = 10) -> list[people_matching.Suggestion]:
+	"""Ranked suggestions, best first, each with its reasons in words."""
+	lister = frappe.get_list if for_user else frappe.get_all
+	candidates = _contacts(details, lister) + _leads(details, lister) + _customers(details, lister)
+	region = default_phone_region()
+
+	def normalise(phone: str) -> str | None:
+		# The prefilter over-includes on purpose; same_number decides, whatever the text looks like.
+		return details.phone if same_number(phone, details.phone, region) else None
+
+	normaliser = normalise if details.phone else None
+	return people_matching.rank_candidates(details, candidates, normalise_phone=normaliser, default_region=region, limit=limit)
+
+
+def as_dict(suggestion: people_matching.Suggestion) -> dict:
+	return {
+		"doctype": suggestion.doctype,
+		"name": suggestion.name,
+		"display_name": suggestion.display_name,
+		"score": suggestion.score,
+		"reasons": list(suggestion.reasons),
+		"same_email": suggestion.same_email,
+		"same_phone": suggestion.same_phone,
+	}
+
+
+def auto_match(details: people_matching.SenderDetails) -> people_matching.Suggestion | None:
+	"""The one person to link without asking: a single exact email match (or phone, without email)."""
+	ranked = suggestions(details, for_user=False, limit=20)
+	return people_matching.auto_link(ranked, by="email" if details.email else "phone")
+
+
+def links_for(doctype: str, name: str) -> dict:
+	"""contact/lead/customer values for a chosen person: a Contact brings its Lead and Customer along,
+	a Lead its Contact and Customer, a Customer its primary Contact."""
+	links = {"contact": None, "lead": None, "customer": None}
+	if doctype == "Contact":
+		links["contact"] = name
+		links["lead"] = _linked_to_contact(name, "Lead")
+		links["customer"] = _linked_to_contact(name, "Customer")
+	elif doctype == "Lead":
+		links["lead"] = name
+		links["customer"] = frappe.db.get_value("Lead", name, "customer") or None
+		links["contact"] = _contact_linked_to("Lead", name)
+	elif doctype == "Customer":
+		links["customer"] = name
+		links["contact"] = frappe.db.get_value("Customer", name, "customer_primary_contact") or _contact_linked_to("Customer", name)
+	else:
+		frappe.throw(frappe._("Associate a Contact, a Lead or a Customer, not a {0}.").format(doctype))
+	return links
+
+
+def _linked_to_contact(contact: str, link_doctype: str) -> str | None:
+	return frappe.db.get_value(
+		"Dynamic Link", {"parenttype": "Contact", "parent": contact, "link_doctype": link_doctype}, "link_name", order_by="idx asc"
+	)
+
+
+def _contact_linked_to(link_doctype: str, link_name: str) -> str | None:
+	return frappe.db.get_value(
+		"Dynamic Link", {"parenttype": "Contact", "link_doctype": link_doctype, "link_name": link_name}, "parent", order_by="creation asc"
+	)
+
+
+# -- prefilters ------------------------------------------------------------------------------
+
+
+def _name_words(text: str | None) -> list[str]:
+	words = [word for word in re.split(r"[\W_]+", text or "") if len(word) >= 3]
+	return sorted(set(words), key=len, reverse=True)[:NAME_WORDS]
+
+
+def _phone_pattern(details) -> str | None:
+	if not details.phone:
+		return None
+	suffix = digits_suffix(normalise_e164(details.phone, default_phone_region(), strict=False) or details.phone)
+	return like_pattern_for_suffix(suffix) if suffix and len(suffix) >= 6 else None
+
+
+def _names(lister, doctype: str, filters=None, or_filters=None) -> set[str]:
+	return set(lister(doctype, filters=filters, or_filters=or_filters, pluck="name", limit_page_length=PER_QUERY))
+
+
+def _contacts(details, lister) -> list[people_matching.Candidate]:
+	names = set()
+	if details.email:
+		names |= _names(lister, "Contact", filters=[["Contact Email", "email_id", "=", details.email]])
+	if pattern := _phone_pattern(details):
+		names |= _names(lister, "Contact", filters=[["Contact Phone", "phone", "like", pattern]])
+	words = _name_words(details.name) + _name_words(details.company)
+	if words:
+		or_filters = [["Contact", field, "like", f"%{word}%"] for word in words for field in ("first_name", "last_name", "company_name")]
+		names |= _names(lister, "Contact", or_filters=or_filters)
+	if not names:
+		return []
+	emails, phones = {}, {}
+	for row in frappe.get_all("Contact Email", filters={"parent": ("in", names), "parenttype": "Contact"}, fields=["parent", "email_id"]):
+		emails.setdefault(row.parent, []).append(row.email_id)
+	for row in frappe.get_all("Contact Phone", filters={"parent": ("in", names), "parenttype": "Contact"}, fields=["parent", "phone"]):
+		phones.setdefault(row.parent, []).append(row.phone)
+	rows = frappe.get_all("Contact", filters={"name": ("in", names)}, fields=["name", "full_name", "first_name", "last_name", "company_name"])
+	return [
+		people_matching.Candidate(
+			"Contact",
+			row.name,
+			row.full_name or " ".join(filter(None, (row.first_name, row.last_name))),
+			emails=emails.get(row.name, ()),
+			phones=phones.get(row.name, ()),
+			company=row.company_name,
+		)
+		for row in rows
+	]
+
+
+def _leads(details, lister) -> list[people_matching.Candidate]:
+	or_filters = []
+	if details.email:
+		or_filters.append(["Lead", "email_id", "=", details.email])
+	if pattern := _phone_pattern(details):
+		or_filters += [["Lead", field, "like", pattern] for field in ("phone", "mobile_no", "whatsapp_no")]
+	or_filters += [
+		["Lead", field, "like", f"%{word}%"]
+		for word in _name_words(details.name) + _name_words(details.company)
+		for field in ("lead_name", "company_name")
+	]
+	if not or_filters:
+		return []
+	fields = ["name", "lead_name", "company_name", "email_id", "phone", "mobile_no", "whatsapp_no"]
+	rows = lister("Lead", filters={"disabled": 0}, or_filters=or_filters, fields=fields, limit_page_length=PER_QUERY * 2)
+	return [
+		people_matching.Candidate(
+			"Lead",
+			row.name,
+			row.lead_name or row.company_name or "",
+			emails=[row.email_id] if row.email_id else [],
+			phones=[number for number in (row.phone, row.mobile_no, row.whatsapp_no) if number],
+			company=row.company_name,
+		)
+		for row in rows
+	]
+
+
+def _customers(details, lister) -> list[people_matching.Candidate]:
+	or_filters = []
+	if details.email:
+		or_filters.append(["Customer", "email_id", "=", details.email])
+	if pattern := _phone_pattern(details):
+		or_filters.append(["Customer", "mobile_no", "like", pattern])
+	or_filters += [["Customer", "customer_name", "like", f"%{word}%"] for word in _name_words(details.company) + _name_words(details.name)]
+	if not or_filters:
+		return []
+	rows = lister(
+		"Customer", filters={"disabled": 0}, or_filters=or_filters, fields=["name", "customer_name", "email_id", "mobile_no"], limit_page_length=PER_QUERY
+	)
+	return [
+		people_matching.Candidate(
+			"Customer",
+			row.name,
+			row.customer_name,
+			emails=[row.email_id] if row.email_id else [],
+			phones=[row.mobile_no] if row.mobile_no else [],
+			company=row.customer_name,
+		)
+		for row in rows
+	]
