@@ -45,6 +45,7 @@ doc_events = {
 	},
 	"Communication": {
 		"after_insert": "message_center.search.on_communication_insert",
+		"on_change": "message_center.email_reply.on_communication_change",  # reply delivery status
 	},
 	"User": {"on_trash": "message_center.user_state.delete_for_user"},
 	# Enquiries: the website form's submissions go through the same intake; Assign To (ToDo) and
@@ -66,3 +67,7 @@ additional_timeline_content = {
 	"Contact": ["message_center.enquiry_process.tasks_on_timeline"],
 	"Lead": ["message_center.enquiry_process.tasks_on_timeline"],
 }
+
+# Email: every 5 minutes one deduplicated sync job per enabled Email channel; replies carry References.
+scheduler_events = {"cron": {"*/5 * * * *": ["message_center.email_sync.enqueue_all"]}}
+make_email_body_message = ["message_center.email_reply.add_references_header"]

@@ -176,6 +176,22 @@ def record_inbound(conversation, *, content: str, at=None, identity: MessageIden
 	return conversation, communication
 
 
+def record_automatic(conversation, *, content: str, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, **communication_values):
+	"""Store mail a machine sent (an auto-reply, a bounce, list mail) on the conversation it belongs to.
+
+	Nobody is waiting on it, so it is not a customer's INBOUND event: the conversation's state and
+	clocks stay as they are (a closed one stays closed). Returns the Communication."""
+	at = at or now_datetime()
+	row = claim_identity(identity, "Inbound", status="Received", **(channel_message or {})) if identity else None
+	communication = _insert_communication(conversation, sent_or_received="Received", content=content, at=at, **communication_values)
+	_touch(conversation, content, at)
+	conversation.save_via_rules()
+	if row:
+		frappe.db.set_value("Channel Message", row, {"conversation": conversation.name, "communication": communication.name})
+	publish_conversation_change(conversation.name, conversation.team, "message")
+	return communication
+
+
 def record_outbound(conversation, *, content: str, actor: rules.Actor, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, **communication_values):
 	"""Store an agent's message after the rules allow it (raises ConversationRuleError otherwise).
 

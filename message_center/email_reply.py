@@ -1,0 +1,249 @@
+"""Email replies from the desk: the send path api/reply.py dispatches to for conversations with an
+email address (see its send-path contract).
+
+The reply is recorded first through messages.record_outbound (the conversation rules guard it), then
+queued through the channel's outgoing Email Account (Frappe's Email Queue sends it) with:
+- a Message-ID carrying our signed reply token (core.mail_threading.make_message_id), stored on the
+  reply's Channel Message so that the customer's answer threads back by In-Reply-To, References or
+  the token;
+- In-Reply-To the customer's latest message and References the thread's earlier Message-IDs.
+A send that fails, now or when the queue tries it, leaves the Channel Message "Failed" with the
+reason (and Frappe's Communication delivery status "Error").
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from contextlib import contextmanager
+
+import frappe
+from frappe import _
+from frappe.utils import get_fullname
+
+from message_center import messages
+from message_center.core import conversation_rules as rules
+from message_center.core.mail_threading import make_message_id, message_id_key
+from message_center.email_config import reply_token_secret
+from message_center.realtime import publish_conversation_change
+
+MAX_REFERENCES = 20  # the first message and the newest ones (RFC 5322 allows trimming the middle)
+_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.I)
+# Email Queue status -> Channel Message status (a queue row retrying after an error stays Queued)
+_QUEUE_STATUS = {"Sending": "Sending", "Sent": "Sent", "Error": "Failed", "Expired": "Failed"}
+
+
+class SendRefused(Exception):
+	"""The mail could not be handed to the Email Queue; the message says why, for the agent."""
+
+
+def send_reply(conversation, content: str, actor: rules.Actor, attachments: list[str]) -> dict:
+	"""Record the agent's reply on the conversation, then queue it to the customer."""
+	files = [_readable_file(name) for name in attachments or []]  # refuse before anything is recorded
+	account = outgoing_account(conversation)
+	domain = _message_id_domain(account.email_id if account else None, conversation)
+	message_id = make_message_id(conversation.name, reply_token_secret(), domain)
+	key = message_id_key(message_id)
+	in_reply_to, references = thread_headers(conversation.name)
+	subject = reply_subject(conversation.subject)
+	values = {"sender": account.email_id, "email_account": account.name} if account else {}
+	_, communication, row = messages.record_outbound(
+		conversation,
+		content=content,
+		actor=actor,
+		identity=messages.MessageIdentity(conversation.channel, key=key, external_id=key),
+		channel_message={"kind": "Normal"},
+		sender_full_name=get_fullname(actor.user),
+		recipients=conversation.party_address,
+		subject=subject,
+		message_id=message_id.strip("<>"),
+		**values,
+	)
+	file_ids = [_attach_copy(file, communication.name) for file in files]
+	frappe.db.savepoint("message_center_send")
+	shown = len(frappe.local.message_log)
+	try:
+		if account is None:
+			raise SendRefused(
+				_("No outgoing Email Account: set one on channel {0}.").format(conversation.channel)
+			)
+		with _references_for(message_id, references):
+			queued = frappe.sendmail(
+				recipients=[conversation.party_address],
+				sender=email.utils.formataddr((get_fullname(actor.user), account.email_id)),
+				subject=subject,
+				content=content,
+				message_id=message_id.strip("<>"),
+				in_reply_to=in_reply_to,
+				reference_doctype="Conversation",
+				reference_name=conversation.name,
+				communication=communication.name,
+				attachments=[{"fid": file_id} for file_id in file_ids],
+				add_unsubscribe_link=0,
+				delayed=True,
+			)
+		if not queued:
+			raise SendRefused(
+				_("The mail could not be queued: {0} was refused as a recipient.").format(
+					conversation.party_address
+				)
+			)
+	except Exception as error:
+		frappe.db.rollback(save_point="message_center_send")
+		del frappe.local.message_log[shown:]  # the reason is returned and stored, not popped up twice
+		reason = (
+			str(error)
+			if isinstance(error, SendRefused | frappe.ValidationError)
+			else f"{type(error).__name__}: {error}"
+		)
+		mark(row, "Failed", reason)
+		return {"communication": communication.name, "status": "Failed", "error": reason}
+	return {"communication": communication.name, "status": "Queued", "error": None}
+
+
+def outgoing_account(conversation):
+	"""The channel's Email Account, or the site's default outgoing account for channels without one."""
+	name = frappe.db.get_value("Channel", conversation.channel, "email_account")
+	if name and frappe.db.get_value("Email Account", name, "enable_outgoing"):
+		return frappe.get_cached_doc("Email Account", name)
+	from frappe.email.doctype.email_account.email_account import EmailAccount
+
+	return EmailAccount.find_default_outgoing()
+
+
+def thread_headers(conversation: str) -> tuple[str | None, list[str]]:
+	"""(In-Reply-To, References): the customer's latest Message-ID, and the thread's ids oldest first."""
+	rows = frappe.db.sql(
+		"""select external_id, direction from `tabChannel Message`
+		where conversation=%s and tombstone=0 and external_id like '<%%' order by creation, name""",
+		conversation,
+	)
+	ids = list(dict.fromkeys(external_id for external_id, _direction in rows))
+	inbound = [external_id for external_id, direction in rows if direction == "Inbound"]
+	in_reply_to = inbound[-1] if inbound else (ids[-1] if ids else None)
+	if len(ids) > MAX_REFERENCES:
+		ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
+	return in_reply_to, ids
+
+
+def reply_subject(subject: str | None) -> str:
+	subject = (subject or "").strip() or _("Your enquiry")
+	return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"
+
+
+def mark(row: str | None, status: str, reason: str | None = None, attempts: int | None = None) -> None:
+	if not row:
+		return
+	values = {"status": status}
+	if reason is not None:
+		values["error_message"] = reason[:2000]
+	if attempts is not None:
+		values["attempts"] = attempts
+	frappe.db.set_value("Channel Message", row, values, update_modified=False)
+
+
+# ---- delivery status from the Email Queue -----------------------------------------------------
+
+
+def on_communication_change(doc, method=None):
+	"""doc_events hook: the Email Queue sets the Communication's delivery status as it sends; mirror
+	it on the reply's Channel Message so a failure shows with its reason."""
+	if (
+		doc.reference_doctype != "Conversation"
+		or doc.sent_or_received != "Sent"
+		or doc.communication_medium != "Email"
+	):
+		return
+	row = frappe.db.get_value(
+		"Channel Message",
+		{"communication": doc.name, "direction": "Outbound"},
+		["name", "status"],
+		as_dict=True,
+	)
+	if not row or not doc.delivery_status:
+		return
+	queue = frappe.db.get_value(
+		"Email Queue",
+		{"communication": doc.name},
+		["status", "error", "retry"],
+		as_dict=True,
+		order_by="creation desc",
+	)
+	status = _QUEUE_STATUS.get(queue.status if queue else "", None) or ("Queued" if queue else None)
+	if not status:
+		return
+	reason = _last_line(queue.error) if queue and queue.error else None
+	if status == "Queued" and reason:
+		reason = _("Attempt {0} failed, will retry: {1}").format(queue.retry, reason)
+	if status == row.status and not reason:
+		return
+	mark(row.name, status, reason, attempts=queue.retry if queue else None)
+	conversation = frappe.db.get_value("Conversation", doc.reference_name, ["name", "team"], as_dict=True)
+	if conversation:
+		publish_conversation_change(conversation.name, conversation.team, "delivery")
+
+
+def _last_line(text: str) -> str:
+	lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+	return lines[-1][:1000] if lines else ""
+
+
+# ---- References header --------------------------------------------------------------------------
+
+
+@contextmanager
+def _references_for(message_id: str, references: list[str]):
+	"""Frappe's mail builder has no References argument: the make_email_body_message hook adds it to
+	the mail with this Message-ID while it is being queued."""
+	pending = frappe.local.__dict__.setdefault("message_center_references", {})
+	pending[message_id] = " ".join(references)
+	try:
+		yield
+	finally:
+		pending.pop(message_id, None)
+
+
+def add_references_header(mail):
+	"""make_email_body_message hook (frappe.email.email_body.EMail)."""
+	pending = getattr(frappe.local, "message_center_references", None)
+	if not pending:
+		return
+	references = pending.get(str(mail.msg_root.get("Message-Id") or "").strip())
+	if references:
+		mail.set_header("References", references)
+
+
+# ---- attachments ------------------------------------------------------------------------------
+
+
+def _readable_file(name: str):
+	if not frappe.db.exists("File", name):
+		frappe.throw(_("Attachment {0} not found").format(name), frappe.DoesNotExistError)
+	file = frappe.get_doc("File", name)
+	file.check_permission("read")
+	if file.is_folder:
+		frappe.throw(_("{0} is a folder, not a file.").format(file.file_name))
+	return file
+
+
+def _attach_copy(file, communication: str) -> str:
+	"""The same stored file, attached to the reply's Communication (shown on it and sent with it)."""
+	copy = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_url": file.file_url,
+			"file_name": file.file_name,
+			"is_private": file.is_private,
+			"attached_to_doctype": "Communication",
+			"attached_to_name": communication,
+		}
+	).insert(ignore_permissions=True)
+	return copy.name
+
+
+def _message_id_domain(address: str | None, conversation) -> str:
+	for candidate in (address, frappe.db.get_value("Channel", conversation.channel, "email_address")):
+		domain = (candidate or "").rpartition("@")[2].strip().lower()
+		if re.fullmatch(r"[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?", domain or "-"):
+			return domain
+	return re.sub(r"[^a-z0-9.\-]", "-", (frappe.local.site or "localhost").lower()).strip(".-") or "localhost"

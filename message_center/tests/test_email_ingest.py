@@ -1,0 +1,429 @@
+"""Mail sync into the site against a real Dovecot: what becomes a Conversation, an Enquiry and a
+Communication, how mail threads, who it is matched to, and what is flagged or kept raw."""
+
+import base64
+import json
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from message_center import messages
+from message_center.core import conversation_rules as rules
+from message_center.tests.factories import make_contact, make_team, timeline
+from message_center.tests.mail_lab import (
+	Mailbox,
+	channel_messages,
+	communications,
+	conversations,
+	mail,
+	make_email_channel,
+	settings,
+	start_dovecot,
+	suffix,
+	sync,
+)
+
+PIXEL = base64.b64encode(
+	base64.b64decode(
+		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+	)
+).decode()
+
+
+class EmailIngest(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.dovecot = start_dovecot()
+		cls.team = make_team("MC Test Mail Team", [])
+		cls.key = suffix()
+		cls.customer = (
+			frappe.get_doc(
+				{
+					"doctype": "Customer",
+					"customer_name": f"MC Test Lovelace {cls.key}",
+					"customer_type": "Company",
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+		cls.ada_email = f"ada.{cls.key}@lovelace-{cls.key}.example"
+		cls.ada_name = f"Ada Lovelace{cls.key}"  # unique per run: earlier runs' Adas must not compete
+		cls.ada = make_contact("Ada", email=cls.ada_email, last_name=f"Lovelace{cls.key}")
+		contact = frappe.get_doc("Contact", cls.ada)
+		contact.append("links", {"link_doctype": "Customer", "link_name": cls.customer})
+		contact.save(ignore_permissions=True)
+		frappe.db.commit()
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.dovecot.stop()
+		super().tearDownClass()
+
+	def setUp(self):
+		self.box = Mailbox(self.dovecot)
+		self.address = f"info-{suffix()}@acme.example"
+		self.channel = make_email_channel(self.team, self.box, self.address)
+
+	def only_conversation(self):
+		(conversation,) = conversations(self.channel)
+		return frappe.get_doc("Conversation", conversation.name)
+
+	# ---- new mail -----------------------------------------------------------------------------
+
+	def test_mail_from_a_known_contact_opens_a_linked_conversation_and_enquiry_on_the_timelines(self):
+		self.box.deliver(
+			mail(
+				sender=f"{self.ada_name} <{self.ada_email}>",
+				to=self.address,
+				subject="Quote for 40 widgets",
+				message_id=f"<q1-{self.key}@lovelace.example>",
+				body="Hello,\nplease quote 40 widgets.\n\nOn Monday you wrote:\n> old text\n",
+			)
+		)
+
+		result = sync(self.channel)
+
+		self.assertTrue(result.ok, result.error)
+		self.assertEqual(result.stored, 1)
+		conversation = self.only_conversation()
+		self.assertEqual((conversation.contact, conversation.customer), (self.ada, self.customer))
+		self.assertEqual(
+			(conversation.medium, conversation.status, conversation.party_address),
+			("Email", "Open", self.ada_email),
+		)
+		self.assertEqual(conversation.party_name, self.ada_name)
+		self.assertFalse(conversation.unmatched)
+		self.assertEqual(conversation.message_count, 1)
+		self.assertTrue(conversation.waiting_since and conversation.unclaimed_since)
+		self.assertEqual(conversation.thread_subject, "quote for 40 widgets")
+		enquiry = frappe.get_doc("Enquiry", conversation.enquiry)
+		self.assertEqual(
+			(enquiry.source, enquiry.channel, enquiry.conversation),
+			("Email", self.channel, conversation.name),
+		)
+		self.assertEqual(
+			(enquiry.email_id, enquiry.person_name, enquiry.contact, enquiry.team),
+			(self.ada_email, self.ada_name, self.ada, self.team),
+		)
+		self.assertEqual(enquiry.status, "Associated")  # linked at once, as the enquiry rules say
+		self.assertIn("please quote 40 widgets", enquiry.message)
+		self.assertNotIn("old text", enquiry.message)  # the quoted history is left out
+		(communication,) = communications(conversation.name)
+		self.assertEqual(
+			(communication.sent_or_received, communication.communication_medium), ("Received", "Email")
+		)
+		self.assertEqual(
+			(communication.sender, communication.message_id),
+			(self.ada_email, f"q1-{self.key}@lovelace.example"),
+		)
+		self.assertIn("please quote 40 widgets", communication.content)
+		for doctype, name in (
+			("Contact", self.ada),
+			("Customer", self.customer),
+			("Conversation", conversation.name),
+		):
+			self.assertIn(communication.name, timeline(doctype, name), doctype)
+		(row,) = channel_messages(self.channel)
+		self.assertEqual((row.direction, row.status, row.kind), ("Inbound", "Received", "Normal"))
+		self.assertEqual(
+			(row.external_id, row.conversation, row.communication),
+			(f"<q1-{self.key}@lovelace.example>", conversation.name, communication.name),
+		)
+		self.assertEqual((row.imap_folder, row.imap_uid), ("INBOX", "1"))
+
+	def test_a_known_name_from_an_unknown_address_is_unmatched_with_ranked_suggestions(self):
+		private = f"ada.{self.key}@gmail.com"  # Ada, writing from home
+		self.box.deliver(mail(sender=f"{self.ada_name} <{private}>", to=self.address, message_id=f"<u-{self.key}@x>"))
+
+		sync(self.channel)
+
+		conversation = self.only_conversation()
+		self.assertTrue(conversation.unmatched)
+		self.assertFalse(conversation.contact or conversation.lead or conversation.customer)
+		suggestions = json.loads(conversation.match_suggestions)
+		self.assertEqual((suggestions[0]["doctype"], suggestions[0]["name"]), ("Contact", self.ada))
+		self.assertIn("same name", suggestions[0]["reasons"])
+		self.assertFalse(suggestions[0]["same_email"])
+		enquiry = frappe.get_doc("Enquiry", conversation.enquiry)
+		self.assertEqual((enquiry.status, enquiry.contact), ("New", None))
+
+	# ---- threading ----------------------------------------------------------------------------
+
+	def test_replies_thread_by_in_reply_to_references_and_subject_without_a_new_enquiry(self):
+		first = f"<t1-{self.key}@customer.example>"
+		self.box.deliver(mail(to=self.address, subject="Delivery to Leeds", message_id=first))
+		sync(self.channel)
+		self.box.deliver(
+			mail(
+				to=self.address,
+				subject="Re: Delivery to Leeds",
+				message_id=f"<t2-{self.key}@c>",
+				headers={"In-Reply-To": first},
+			),
+			mail(
+				to=self.address,
+				subject="AW: Delivery to Leeds",
+				message_id=f"<t3-{self.key}@c>",
+				headers={"References": f"<unknown@x> {first}"},
+			),
+			mail(
+				to=self.address, subject="RE: [External] Delivery to Leeds", message_id=f"<t4-{self.key}@c>"
+			),
+		)
+
+		result = sync(self.channel)
+
+		self.assertEqual(result.stored, 3)
+		conversation = self.only_conversation()
+		self.assertEqual(len(communications(conversation.name)), 4)
+		self.assertEqual(conversation.message_count, 4)
+		self.assertEqual(frappe.db.count("Enquiry", {"channel": self.channel}), 1)
+
+	def test_other_people_with_the_same_subject_start_their_own_conversations(self):
+		self.box.deliver(
+			mail(
+				sender="a@one.example", to=self.address, subject="Price list", message_id=f"<p1-{self.key}@x>"
+			)
+		)
+		sync(self.channel)
+		self.box.deliver(
+			mail(
+				sender="b@two.example",
+				to=self.address,
+				subject="Re: Price list",
+				message_id=f"<p2-{self.key}@x>",
+			)
+		)
+		sync(self.channel)
+		self.assertEqual(len(conversations(self.channel)), 2)
+
+	def test_a_reply_to_a_closed_conversation_starts_a_new_one_as_the_rules_say(self):
+		first = f"<c1-{self.key}@customer.example>"
+		self.box.deliver(mail(to=self.address, message_id=first))
+		sync(self.channel)
+		conversation = self.only_conversation()
+		conversation.apply_event(rules.Action.CLOSE, actor=rules.Actor("Administrator", is_manager=True))
+		conversation.save_via_rules()
+		frappe.db.commit()
+		self.box.deliver(
+			mail(
+				to=self.address,
+				subject="Re: Question about delivery",
+				message_id=f"<c2-{self.key}@c>",
+				headers={"In-Reply-To": first},
+			)
+		)
+
+		sync(self.channel)
+
+		old, new = conversations(self.channel)
+		self.assertEqual((old.name, old.status, new.status), (conversation.name, "Closed", "Open"))
+		self.assertEqual(len(communications(new.name)), 1)
+		self.assertEqual(new.thread_subject, "question about delivery")
+
+	# ---- automatic mail ------------------------------------------------------------------------
+
+	def test_auto_replies_bounces_and_list_mail_are_flagged_and_never_open_an_enquiry(self):
+		first = f"<a1-{self.key}@customer.example>"
+		self.box.deliver(mail(to=self.address, message_id=first))
+		sync(self.channel)
+		conversation = self.only_conversation()
+		conversation.apply_event(rules.Action.CLOSE, actor=rules.Actor("Administrator", is_manager=True))
+		conversation.save_via_rules()
+		frappe.db.commit()
+		self.box.deliver(
+			mail(
+				to=self.address,
+				subject="Automatic reply: Question about delivery",
+				message_id=f"<a2-{self.key}@c>",
+				headers={"Auto-Submitted": "auto-replied", "In-Reply-To": first},
+			),
+			mail(
+				sender="Industry News <news@lists.example.net>",
+				to=self.address,
+				subject="Newsletter",
+				message_id=f"<a3-{self.key}@lists>",
+				headers={"Precedence": "bulk", "List-Id": "<news.lists.example.net>"},
+			),
+		)
+
+		result = sync(self.channel)
+
+		self.assertEqual(result.stored, 2)
+		closed, newsletter = conversations(self.channel)
+		self.assertEqual(
+			(closed.name, closed.status, closed.message_count), (conversation.name, "Closed", 1)
+		)  # stays closed, nobody waits
+		self.assertEqual(len(communications(closed.name)), 2)
+		self.assertFalse(newsletter.enquiry)
+		self.assertFalse(newsletter.waiting_since)
+		kinds = {row.external_id: row.kind for row in channel_messages(self.channel)}
+		self.assertEqual(kinds[f"<a2-{self.key}@c>"], "Auto Reply")
+		self.assertEqual(kinds[f"<a3-{self.key}@lists>"], "List")
+		self.assertEqual(frappe.db.count("Enquiry", {"channel": self.channel}), 1)
+
+	def test_our_own_mail_is_never_imported_but_a_web_form_relay_is(self):
+		self.box.deliver(
+			mail(
+				sender=f"Acme Sales <{self.address}>",
+				to="someone@example.org",
+				subject="Our offer",
+				message_id=f"<o1-{self.key}@acme>",
+			),
+			mail(
+				sender=f"Website <{self.address}>",
+				to=self.address,
+				subject="Website enquiry",
+				message_id=f"<o2-{self.key}@acme>",
+				headers={"Reply-To": "Grace Hopper <grace@navy.example>"},
+			),
+		)
+
+		result = sync(self.channel)
+
+		self.assertEqual((result.stored, result.skipped), (1, 1))
+		conversation = self.only_conversation()
+		self.assertEqual(conversation.party_address, "grace@navy.example")
+		self.assertEqual(
+			frappe.db.get_value("Enquiry", conversation.enquiry, "email_id"), "grace@navy.example"
+		)
+
+	# ---- content ------------------------------------------------------------------------------
+
+	def test_attachments_are_private_files_inline_images_are_rewritten_and_oversize_ones_noted(self):
+		big = base64.encodebytes(b"x" * 300_000).decode()
+		body = (
+			"--mix\r\nContent-Type: multipart/related; boundary=rel\r\n\r\n"
+			'--rel\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>See <img src="cid:logo@x"> and the drawing.</p>'
+			'<script>alert(1)</script><a href="javascript:alert(2)">x</a>\r\n'
+			f"--rel\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\nContent-ID: <logo@x>\r\n\r\n{PIXEL}\r\n--rel--\r\n"
+			'--mix\r\nContent-Type: application/pdf; name="drawing.pdf"\r\nContent-Disposition: attachment; filename="drawing.pdf"\r\n'
+			"Content-Transfer-Encoding: base64\r\n\r\n"
+			+ base64.encodebytes(b"%PDF-1.4 small").decode()
+			+ "\r\n"
+			'--mix\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="huge.zip"\r\n'
+			"Content-Transfer-Encoding: base64\r\n\r\n" + big + "\r\n--mix--\r\n"
+		)
+		self.box.deliver(
+			mail(
+				to=self.address,
+				message_id=f"<f1-{self.key}@x>",
+				content_type='multipart/mixed; boundary="mix"',
+				body=body,
+			)
+		)
+
+		with settings(attachment_size_limit_mb=0.1):
+			sync(self.channel)
+
+		(communication,) = communications(self.only_conversation().name)
+		files = frappe.get_all(
+			"File",
+			filters={"attached_to_doctype": "Communication", "attached_to_name": communication.name},
+			fields=["file_name", "file_url", "is_private"],
+		)
+		self.assertEqual(len(files), 2)
+		self.assertIn("drawing.pdf", {file.file_name for file in files})
+		self.assertTrue(
+			all(file.is_private and file.file_url.startswith("/private/files/") for file in files)
+		)
+		logo = next(file for file in files if file.file_name != "drawing.pdf")
+		self.assertIn(f'src="{logo.file_url}"', communication.content)
+		self.assertNotIn("cid:", communication.content)
+		self.assertNotIn("<script", communication.content)
+		self.assertNotIn("javascript:", communication.content)
+		self.assertIn("huge.zip", communication.content)  # the skipped attachment is noted on the message
+		self.assertIn("huge.zip", channel_messages(self.channel)[0].review_note)
+
+	def test_broken_charsets_decode_with_replacement(self):
+		raw = (
+			b"From: =?x-bogus?q?M=FCller?= <m@example.de>\r\nTo: "
+			+ self.address.encode()
+			+ b"\r\nSubject: =?utf-8?b?invalid***?= Gr\xfc\xdfe\r\n"
+			b"Message-ID: <cs-"
+			+ self.key.encode()
+			+ b"@x>\r\nContent-Type: text/plain; charset=no-such-charset\r\n\r\nK\xf6ln \xff\xfe\r\n"
+		)
+		self.box.deliver(raw)
+
+		result = sync(self.channel)
+
+		self.assertEqual((result.stored, result.poison), (1, 0))
+		(communication,) = communications(self.only_conversation().name)
+		self.assertIn("ln", communication.content)
+
+	def test_unparseable_mail_is_kept_raw_for_review_and_does_not_block_the_mailbox(self):
+		garbage = b"this is no mail at all \xff\xfe\r\njust bytes\r\n"
+		self.box.deliver(garbage, mail(to=self.address, message_id=f"<after-{self.key}@x>"))
+
+		result = sync(self.channel)
+
+		self.assertTrue(result.ok)
+		self.assertEqual((result.poison, result.stored), (1, 1))
+		(raw_row,) = channel_messages(self.channel, needs_review=1)
+		self.assertIn("kept raw", raw_row.review_note)
+		self.assertFalse(raw_row.conversation)
+		(file,) = frappe.get_all(
+			"File",
+			filters={"attached_to_doctype": "Channel Message", "attached_to_name": raw_row.name},
+			fields=["name", "is_private", "file_name"],
+		)
+		self.assertTrue(file.is_private and file.file_name.endswith(".eml"))
+		self.assertEqual(frappe.get_doc("File", file.name).get_content(), garbage)
+		self.assertEqual(len(conversations(self.channel)), 1)  # the good mail after it is in
+		self.assertEqual(sync(self.channel).duplicates, 0)  # and neither comes again
+
+	def test_a_message_whose_import_fails_is_kept_raw_and_the_rest_continue(self):
+		from message_center import email_ingest
+
+		original = email_ingest.ChannelIngest._start
+
+		def broken_start(ingest, plan, at):
+			if "explode" in plan.parsed.subject:
+				raise ValueError("simulated bug")
+			return original(ingest, plan, at)
+
+		self.box.deliver(
+			mail(to=self.address, subject="explode", message_id=f"<x1-{self.key}@x>"),
+			mail(to=self.address, message_id=f"<x2-{self.key}@x>"),
+		)
+		email_ingest.ChannelIngest._start = broken_start
+		try:
+			result = sync(self.channel)
+		finally:
+			email_ingest.ChannelIngest._start = original
+
+		self.assertEqual((result.poison, result.stored), (1, 1))
+		(raw_row,) = channel_messages(self.channel, needs_review=1)
+		self.assertIn("simulated bug", raw_row.review_note)
+		self.assertEqual(len(conversations(self.channel)), 1)
+		self.assertFalse(
+			frappe.db.exists("Enquiry", {"channel": self.channel, "message": ("like", "%explode%")})
+		)
+
+	# ---- deleting -----------------------------------------------------------------------------
+
+	def test_a_deleted_conversation_is_never_imported_again(self):
+		self.box.deliver(mail(to=self.address, message_id=f"<d1-{self.key}@x>"))
+		sync(self.channel)
+		conversation = self.only_conversation()
+		frappe.delete_doc("Conversation", conversation.name, ignore_permissions=True)
+		frappe.db.commit()
+		frappe.db.set_value("Channel", self.channel, "sync_cursor", None)  # as if the mailbox was re-scanned
+		frappe.db.commit()
+
+		result = sync(self.channel)
+
+		self.assertEqual((result.stored, result.skipped), (0, 1))
+		self.assertEqual(conversations(self.channel), [])
+		self.assertEqual(frappe.db.count("Communication", {"message_id": f"d1-{self.key}@x"}), 0)
+
+	def test_record_automatic_keeps_the_conversation_state(self):
+		conversation = messages.start_conversation(self.channel, "x@y.example", subject="s", medium="Email")
+		before = conversation.rule_state()
+		messages.record_automatic(conversation, content="Out of office")
+		conversation.reload()
+		self.assertEqual(conversation.rule_state(), before)
+		self.assertEqual(conversation.last_message_preview, "Out of office")
