@@ -69,7 +69,7 @@ def sync_channel(channel: str, continued: bool = False) -> dict:
 		frappe.cache.make_key(f"message_center:email_sync_lock:{channel}"), timeout=LOCK_SECONDS
 	)
 	if not lock.acquire(blocking=False):
-		return {"channel": channel, "skipped": "another sync of this channel is running"}
+		return {"channel": channel, "ran": False, "locked": True}  # another run of this channel is under way
 	user = frappe.session.user
 	frappe.set_user("Administrator")  # importing mail is the system's work, whoever asked for it
 	try:
