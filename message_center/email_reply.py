@@ -195,7 +195,9 @@ def _last_line(text: str) -> str:
 def _references_for(message_id: str, references: list[str]):
 	"""Frappe's mail builder has no References argument: the make_email_body_message hook adds it to
 	the mail with this Message-ID while it is being queued."""
-	pending = frappe.local.__dict__.setdefault("message_center_references", {})
+	pending = getattr(frappe.local, "message_center_references", None)
+	if pending is None:
+		pending = frappe.local.message_center_references = {}
 	pending[message_id] = " ".join(references)
 	try:
 		yield
