@@ -208,6 +208,7 @@ def _assign_from(todo):
 		if not todo.assignment_rule:
 			raise
 		# A misconfigured Assignment Rule must not break intake: leave the conversation unassigned.
+		frappe.clear_last_message()
 		frappe.log_error(title=_("Message Center: assignment rule skipped"), message=frappe.get_traceback())
 		todo.db_set("status", "Cancelled", update_modified=False)
 		return

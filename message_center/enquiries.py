@@ -46,6 +46,12 @@ class EnquiryActionError(frappe.ValidationError):
 		self.code = code
 
 
+def action_error(code: str, message: str) -> EnquiryActionError:
+	# The message travels in the response's messages, so the desk shows it (tracebacks are hidden).
+	frappe.msgprint(message, title=_("Not possible"), indicator="orange")
+	return EnquiryActionError(code, message)
+
+
 # -- input -----------------------------------------------------------------------------------
 
 
@@ -58,26 +64,26 @@ def clean_fields(raw: dict, *, require_contact: bool = True, require_message: bo
 		if value is None:
 			continue
 		if not isinstance(value, str | int | float) or isinstance(value, bool):
-			raise InvalidEnquiry(_("{0} must be text.").format(meta.get_label(fieldname)))
+			frappe.throw(_("{0} must be text.").format(meta.get_label(fieldname)), InvalidEnquiry)
 		text = str(value).strip()
 		limit = MAX_LENGTH.get(fieldname, DEFAULT_MAX_LENGTH)
 		if len(text) > limit:
-			raise InvalidEnquiry(_("{0} is too long: at most {1} characters.").format(meta.get_label(fieldname), limit))
+			frappe.throw(_("{0} is too long: at most {1} characters.").format(meta.get_label(fieldname), limit), InvalidEnquiry)
 		fields[fieldname] = text
 	for fieldname in CONSUMER_FIELDS:
 		options = (meta.get_field(fieldname).options or "").split("\n")
 		if fields.get(fieldname) and fields[fieldname] not in options:
-			raise InvalidEnquiry(_("{0} must be one of {1}.").format(meta.get_label(fieldname), ", ".join(filter(None, options))))
+			frappe.throw(_("{0} must be one of {1}.").format(meta.get_label(fieldname), ", ".join(filter(None, options))), InvalidEnquiry)
 	if fields.get("email_id"):
 		fields["email_id"] = fields["email_id"].lower()
 		if not validate_email_address(fields["email_id"]):
-			raise InvalidEnquiry(_("{0} is not a valid email address.").format(fields["email_id"]))
+			frappe.throw(_("{0} is not a valid email address.").format(fields["email_id"]), InvalidEnquiry)
 	if fields.get("phone"):
 		fields["phone"] = _clean_phone(fields["phone"])
 	if require_contact and not (fields.get("email_id") or fields.get("phone")):
-		raise InvalidEnquiry(_("Give an email address or a phone number, so we can answer."))
+		frappe.throw(_("Give an email address or a phone number, so we can answer."), InvalidEnquiry)
 	if require_message and not fields.get("message"):
-		raise InvalidEnquiry(_("Write the enquiry's message."))
+		frappe.throw(_("Write the enquiry's message."), InvalidEnquiry)
 	return fields
 
 
@@ -86,7 +92,7 @@ def _clean_phone(text: str) -> str:
 	if e164:
 		return e164
 	if len(digits_only(text)) < 6:
-		raise InvalidEnquiry(_("{0} is not a phone number.").format(text))
+		frappe.throw(_("{0} is not a phone number.").format(text), InvalidEnquiry)
 	return text
 
 
@@ -98,7 +104,7 @@ def intake(channel: str, fields: dict, *, source: str, extra: dict | None = None
 	`extra` (other fields a landing page sent) is kept in the message, never in a field."""
 	channel_doc = _usable_channel(channel)
 	if source not in OPENS_CONVERSATION:
-		raise InvalidEnquiry(_("Enquiries by {0} arrive through their channel.").format(source))
+		frappe.throw(_("Enquiries by {0} arrive through their channel.").format(source), InvalidEnquiry)
 	enquiry = frappe.get_doc(
 		{"doctype": "Enquiry", "source": source, "channel": channel_doc.name, "campaign": channel_doc.campaign, **clean_fields(fields)}
 	)
@@ -109,10 +115,10 @@ def intake(channel: str, fields: dict, *, source: str, extra: dict | None = None
 
 def _usable_channel(channel: str | None):
 	if not channel or not frappe.db.exists("Channel", channel):
-		raise InvalidEnquiry(_("Channel {0} not found.").format(channel or ""))
+		frappe.throw(_("Channel {0} not found.").format(channel or ""), InvalidEnquiry)
 	channel_doc = frappe.get_cached_doc("Channel", channel)
 	if not channel_doc.enabled:
-		raise InvalidEnquiry(_("Channel {0} is disabled.").format(channel))
+		frappe.throw(_("Channel {0} is disabled.").format(channel), InvalidEnquiry)
 	return channel_doc
 
 
@@ -122,7 +128,7 @@ def web_form_channel() -> str:
 	channel = frappe.db.get_single_value("Message Center Settings", "web_form_channel")
 	channel = channel or frappe.db.get_value("Channel", {"kind": "Web Form", "enabled": 1}, "name", order_by="creation asc")
 	if not channel:
-		raise InvalidEnquiry(_("The enquiry form is not set up yet: create an enabled Web Form channel."))
+		frappe.throw(_("The enquiry form is not set up yet: create an enabled Web Form channel."), InvalidEnquiry)
 	return channel
 
 
@@ -210,7 +216,7 @@ def decide(enquiry, request: rules.Request) -> rules.Decision:
 	try:
 		return rules.decide(state_of(enquiry), request)
 	except rules.EnquiryRuleError as error:
-		raise EnquiryActionError(error.code, _(error.reason)) from error
+		raise action_error(error.code, _(error.reason)) from error
 
 
 def _apply(enquiry, request: rules.Request, values: dict | None = None) -> bool:
@@ -242,9 +248,9 @@ def conversation_of(enquiry):
 def associate(enquiry, doctype: str, name: str) -> bool:
 	"""Store the enquiry (and every message of its conversation) against a Contact, Lead or Customer."""
 	if doctype not in people.PERSON_DOCTYPES:
-		raise InvalidEnquiry(_("Associate a Contact, a Lead or a Customer, not a {0}.").format(doctype))
+		frappe.throw(_("Associate a Contact, a Lead or a Customer, not a {0}.").format(doctype), InvalidEnquiry)
 	if not name or not frappe.db.exists(doctype, name):
-		raise frappe.DoesNotExistError(_("{0} {1} does not exist (was it deleted?).").format(_(doctype), name))
+		frappe.throw(_("{0} {1} does not exist (was it deleted?).").format(_(doctype), name), frappe.DoesNotExistError)
 	frappe.get_doc(doctype, name).check_permission("read")
 	links = people.links_for(doctype, name)
 	decision = decide(enquiry, rules.Request(rules.Action.ASSOCIATE, person=(doctype, name)))
@@ -285,10 +291,10 @@ def _unlink_timeline(conversation: str, stale: set):
 def create_person(enquiry, doctype: str, with_customer: bool = False) -> dict:
 	"""A new Contact (and, by choice, a Customer: the account) or a Lead from what the enquiry tells us."""
 	if doctype not in ("Contact", "Lead"):
-		raise InvalidEnquiry(_("Create a Contact or a Lead, not a {0}.").format(doctype))
+		frappe.throw(_("Create a Contact or a Lead, not a {0}.").format(doctype), InvalidEnquiry)
 	decide(enquiry, rules.Request(rules.Action.ASSOCIATE, person=(doctype, "?")))  # refuses a processed enquiry
 	if not (enquiry.person_name or enquiry.company_name or enquiry.email_id):
-		raise InvalidEnquiry(_("Fill in the person's name or email first."))
+		frappe.throw(_("Fill in the person's name or email first."), InvalidEnquiry)
 	if doctype == "Lead":
 		name = enquiry.lead or _create_lead(enquiry)
 	else:
@@ -310,7 +316,7 @@ def _create_contact(enquiry) -> str:
 	if enquiry.email_id:
 		existing = frappe.db.get_value("Contact Email", {"email_id": enquiry.email_id, "parenttype": "Contact"}, "parent")
 		if existing:
-			raise EnquiryActionError("exists", _("Contact {0} already has {1}: associate it instead.").format(existing, enquiry.email_id))
+			raise action_error("exists", _("Contact {0} already has {1}: associate it instead.").format(existing, enquiry.email_id))
 	first_name, last_name = split_name(enquiry.person_name, enquiry.email_id or enquiry.company_name)
 	contact = frappe.get_doc({"doctype": "Contact", "first_name": first_name, "last_name": last_name, "company_name": enquiry.company_name})
 	if enquiry.email_id:

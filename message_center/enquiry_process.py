@@ -16,8 +16,8 @@ from frappe.utils import escape_html, get_link_to_form, getdate, now_datetime
 from message_center import messages
 from message_center.core import enquiry_rules as rules
 from message_center.enquiries import (
-	EnquiryActionError,
 	InvalidEnquiry,
+	action_error,
 	conversation_of,
 	decide,
 	render_message,
@@ -51,9 +51,9 @@ def create_task(enquiry, assign_to: str, description: str, date=None) -> dict:
 	description = (description or "").strip()
 	decide(enquiry, rules.Request(rules.Action.CREATE_TASK, assignee=assign_to))
 	if not description:
-		raise InvalidEnquiry(_("Describe the task."))
+		frappe.throw(_("Describe the task."), InvalidEnquiry)
 	if not frappe.db.get_value("User", assign_to, "enabled"):
-		raise InvalidEnquiry(_("{0} is not an active user.").format(assign_to))
+		frappe.throw(_("{0} is not an active user.").format(assign_to), InvalidEnquiry)
 	date = getdate(date) if date else None
 	existing = frappe.db.get_value(
 		"ToDo",
@@ -95,7 +95,7 @@ def person_email(enquiry) -> tuple[str | None, bool]:
 
 def add_to_marketing_list(enquiry, email_group: str) -> dict:
 	if not email_group or not frappe.db.exists("Email Group", email_group):
-		raise frappe.DoesNotExistError(_("Marketing list {0} not found.").format(email_group))
+		frappe.throw(_("Marketing list {0} not found.").format(email_group), frappe.DoesNotExistError)
 	email, unsubscribed = person_email(enquiry)
 	member = None
 	if email:
@@ -171,14 +171,14 @@ def _default_company() -> str:
 	company = frappe.defaults.get_user_default("Company") or frappe.db.get_single_value("Global Defaults", "default_company")
 	company = company or frappe.db.get_value("Company", {}, "name", order_by="creation asc")
 	if not company:
-		raise InvalidEnquiry(_("Create a Company first: an Opportunity belongs to one."))
+		frappe.throw(_("Create a Company first: an Opportunity belongs to one."), InvalidEnquiry)
 	return company
 
 
 def associate_opportunity(enquiry, opportunity: str) -> bool:
 	"""Add the enquiry (its messages) to an open Opportunity of the same party."""
 	if not opportunity or not frappe.db.exists("Opportunity", opportunity):
-		raise frappe.DoesNotExistError(_("Opportunity {0} not found.").format(opportunity))
+		frappe.throw(_("Opportunity {0} not found.").format(opportunity), frappe.DoesNotExistError)
 	doc = frappe.get_doc("Opportunity", opportunity)
 	doc.check_permission("read")
 	request = rules.Request(
@@ -203,7 +203,8 @@ def dead_reasons() -> dict:
 
 
 def can_add_dead_reason() -> bool:
-	return is_manager() or frappe.has_permission("Opportunity Lost Reason", "create")
+	# ERPNext lets every Sales User add lost reasons; in the Message Center that is a manager's call.
+	return is_manager()
 
 
 def mark_dead(enquiry, reason: str) -> bool:
@@ -213,7 +214,7 @@ def mark_dead(enquiry, reason: str) -> bool:
 		return False
 	if not frappe.db.exists("Opportunity Lost Reason", reason):
 		if not can_add_dead_reason():
-			raise EnquiryActionError("unknown_reason", _("Choose one of the dead reasons; a manager can add new ones."))
+			raise action_error("unknown_reason", _("Choose one of the dead reasons; a manager can add new ones."))
 		frappe.get_doc({"doctype": "Opportunity Lost Reason", "lost_reason": reason}).insert(ignore_permissions=True)
 	set_status(enquiry, decision.status, {"dead_reason": reason})
 	return True

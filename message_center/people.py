@@ -2,9 +2,9 @@
 core.people_matching rank them (exact email, then E.164 phone, then name and company similarity).
 
 Candidates come from cheap prefilters (exact email, the phone's last digits, name and company words)
-so ranking never scans every record. Agents' queries go through frappe.get_list, so they only ever
-see people they may read; intake from the website (a guest) uses frappe.get_all, because matching a
-sender to a person is the system's job there, not the guest's.
+so ranking never scans every record. What an agent is shown then passes frappe.get_list, so they
+only ever see people they may read; intake from the website (a guest) skips that step, because
+matching a sender to a person is the system's job there, not the guest's.
 """
 
 from __future__ import annotations
@@ -33,8 +33,32 @@ def sender_details(email: str | None = None, phone: str | None = None, name: str
 
 def suggestions(details: people_matching.SenderDetails, *, for_user: bool = True, limit: int = 10) -> list[people_matching.Suggestion]:
 	"""Ranked suggestions, best first, each with its reasons in words."""
-	lister = frappe.get_list if for_user else frappe.get_all
-	candidates = _contacts(details, lister) + _leads(details, lister) + _customers(details, lister)
+	return suggestions_for_many([details], for_user=for_user, limit=limit)[0]
+
+
+def suggestions_for_many(many: list, *, for_user: bool = True, limit: int = 10) -> list[list[people_matching.Suggestion]]:
+	"""Suggestions for several senders at once: candidates come from cheap prefilters, then one
+	permission query per doctype keeps only the people the user may read (Contact's permission
+	conditions are expensive, so they run once, not once per sender and prefilter)."""
+	gathered = [_contacts(details) + _leads(details) + _customers(details) for details in many]
+	if for_user:
+		readable = _readable({(candidate.doctype, candidate.name) for candidates in gathered for candidate in candidates})
+		gathered = [[candidate for candidate in candidates if (candidate.doctype, candidate.name) in readable] for candidates in gathered]
+	return [_rank(details, candidates, limit) for details, candidates in zip(many, gathered, strict=True)]
+
+
+def _readable(keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+	by_doctype: dict[str, list[str]] = {}
+	for doctype, name in keys:
+		by_doctype.setdefault(doctype, []).append(name)
+	readable = set()
+	for doctype, names in by_doctype.items():
+		allowed = frappe.get_list(doctype, filters={"name": ("in", names)}, pluck="name", limit_page_length=0)
+		readable |= {(doctype, name) for name in allowed}
+	return readable
+
+
+def _rank(details, candidates: list, limit: int) -> list[people_matching.Suggestion]:
 	region = default_phone_region()
 
 	def normalise(phone: str) -> str | None:
@@ -42,7 +66,24 @@ def suggestions(details: people_matching.SenderDetails, *, for_user: bool = True
 		return details.phone if same_number(phone, details.phone, region) else None
 
 	normaliser = normalise if details.phone else None
-	return people_matching.rank_candidates(details, candidates, normalise_phone=normaliser, default_region=region, limit=limit)
+	ranked = people_matching.rank_candidates(details, candidates, normalise_phone=normaliser, default_region=region, limit=limit + 5)
+	return _without_leads_of_suggested_contacts(ranked)[:limit]
+
+
+def _without_leads_of_suggested_contacts(ranked: list) -> list:
+	"""ERPNext gives every Lead its own Contact: when both are suggested they are one person, and
+	choosing the Contact brings its Lead along, so the Lead is not offered twice."""
+	contacts = [row.name for row in ranked if row.doctype == "Contact"]
+	if not contacts:
+		return ranked
+	leads_of_contacts = set(
+		frappe.get_all(
+			"Dynamic Link",
+			filters={"parenttype": "Contact", "parent": ("in", contacts), "link_doctype": "Lead"},
+			pluck="link_name",
+		)
+	)
+	return [row for row in ranked if not (row.doctype == "Lead" and row.name in leads_of_contacts)]
 
 
 def as_dict(suggestion: people_matching.Suggestion) -> dict:
@@ -110,20 +151,20 @@ def _phone_pattern(details) -> str | None:
 	return like_pattern_for_suffix(suffix) if suffix and len(suffix) >= 6 else None
 
 
-def _names(lister, doctype: str, filters=None, or_filters=None) -> set[str]:
-	return set(lister(doctype, filters=filters, or_filters=or_filters, pluck="name", limit_page_length=PER_QUERY))
+def _names(doctype: str, filters=None, or_filters=None) -> set[str]:
+	return set(frappe.get_all(doctype, filters=filters, or_filters=or_filters, pluck="name", limit_page_length=PER_QUERY))
 
 
-def _contacts(details, lister) -> list[people_matching.Candidate]:
+def _contacts(details) -> list[people_matching.Candidate]:
 	names = set()
 	if details.email:
-		names |= _names(lister, "Contact", filters=[["Contact Email", "email_id", "=", details.email]])
+		names |= _names("Contact", filters=[["Contact Email", "email_id", "=", details.email]])
 	if pattern := _phone_pattern(details):
-		names |= _names(lister, "Contact", filters=[["Contact Phone", "phone", "like", pattern]])
+		names |= _names("Contact", filters=[["Contact Phone", "phone", "like", pattern]])
 	words = _name_words(details.name) + _name_words(details.company)
 	if words:
 		or_filters = [["Contact", field, "like", f"%{word}%"] for word in words for field in ("first_name", "last_name", "company_name")]
-		names |= _names(lister, "Contact", or_filters=or_filters)
+		names |= _names("Contact", or_filters=or_filters)
 	if not names:
 		return []
 	emails, phones = {}, {}
@@ -145,7 +186,7 @@ def _contacts(details, lister) -> list[people_matching.Candidate]:
 	]
 
 
-def _leads(details, lister) -> list[people_matching.Candidate]:
+def _leads(details) -> list[people_matching.Candidate]:
 	or_filters = []
 	if details.email:
 		or_filters.append(["Lead", "email_id", "=", details.email])
@@ -159,7 +200,7 @@ def _leads(details, lister) -> list[people_matching.Candidate]:
 	if not or_filters:
 		return []
 	fields = ["name", "lead_name", "company_name", "email_id", "phone", "mobile_no", "whatsapp_no"]
-	rows = lister("Lead", filters={"disabled": 0}, or_filters=or_filters, fields=fields, limit_page_length=PER_QUERY * 2)
+	rows = frappe.get_all("Lead", filters={"disabled": 0}, or_filters=or_filters, fields=fields, limit_page_length=PER_QUERY * 2)
 	return [
 		people_matching.Candidate(
 			"Lead",
@@ -173,7 +214,7 @@ def _leads(details, lister) -> list[people_matching.Candidate]:
 	]
 
 
-def _customers(details, lister) -> list[people_matching.Candidate]:
+def _customers(details) -> list[people_matching.Candidate]:
 	or_filters = []
 	if details.email:
 		or_filters.append(["Customer", "email_id", "=", details.email])
@@ -182,7 +223,7 @@ def _customers(details, lister) -> list[people_matching.Candidate]:
 	or_filters += [["Customer", "customer_name", "like", f"%{word}%"] for word in _name_words(details.company) + _name_words(details.name)]
 	if not or_filters:
 		return []
-	rows = lister(
+	rows = frappe.get_all(
 		"Customer", filters={"disabled": 0}, or_filters=or_filters, fields=["name", "customer_name", "email_id", "mobile_no"], limit_page_length=PER_QUERY
 	)
 	return [

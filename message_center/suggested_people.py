@@ -35,12 +35,13 @@ def suggested(start: int = 0, page_length: int = 20) -> dict:
 	has_more = len(groups) > page_length
 	groups = groups[:page_length]
 	latest = _latest_conversations([row.party_address for row in groups])
+	groups = [row for row in groups if row.party_address in latest]
+	suggestions = people.suggestions_for_many(
+		[_details(row.party_address, latest[row.party_address].party_name) for row in groups], limit=3
+	)
 	people_rows = []
-	for row in groups:
-		conversation = latest.get(row.party_address)
-		if not conversation:
-			continue
-		details = _details(row.party_address, conversation.party_name)
+	for row, suggested_for_row in zip(groups, suggestions, strict=True):
+		conversation = latest[row.party_address]
 		people_rows.append(
 			{
 				"address": row.party_address,
@@ -52,7 +53,7 @@ def suggested(start: int = 0, page_length: int = 20) -> dict:
 				"medium": conversation.medium,
 				"channel": conversation.channel,
 				"preview": conversation.last_message_preview,
-				"suggestions": [people.as_dict(item) for item in people.suggestions(details, limit=3)],
+				"suggestions": [people.as_dict(item) for item in suggested_for_row],
 			}
 		)
 	return {"people": people_rows, "start": start, "page_length": page_length, "has_more": has_more}

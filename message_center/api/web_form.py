@@ -59,10 +59,10 @@ def submit(**payload):
 
 def _web_form_channel(name: str | None):
 	if not name or not frappe.db.exists("Channel", name):
-		raise SubmissionRefused(_("Unknown channel: post to the channel's Submission Endpoint."))
+		frappe.throw(_("Unknown channel: post to the channel's Submission Endpoint."), SubmissionRefused)
 	channel = frappe.get_cached_doc("Channel", name)
 	if channel.kind != "Web Form" or not channel.enabled:
-		raise SubmissionRefused(_("This channel does not accept web submissions."))
+		frappe.throw(_("This channel does not accept web submissions."), SubmissionRefused)
 	return channel
 
 
@@ -76,17 +76,17 @@ def _authenticate(channel):
 	if sent:
 		if secret and hmac.compare_digest(sent.encode(), secret.encode()):
 			return
-		raise SubmissionRefused(_("Wrong shared secret."))
+		frappe.throw(_("Wrong shared secret."), SubmissionRefused)
 	origin = (frappe.get_request_header("Origin") or "").rstrip("/").lower()
 	if origin and origin in allowed_origins(channel):
 		return
-	raise SubmissionRefused(_("Send the channel's shared secret, or post from one of its allowed origins."))
+	frappe.throw(_("Send the channel's shared secret, or post from one of its allowed origins."), SubmissionRefused)
 
 
 def split_payload(payload: dict) -> tuple[dict, dict]:
 	"""Known fields by their aliases, and the other simple fields (kept only as text in the message)."""
 	if not isinstance(payload, dict) or "data" in payload and isinstance(payload["data"], list):
-		raise enquiries.InvalidEnquiry(_("Send one JSON object."))
+		frappe.throw(_("Send one JSON object."), enquiries.InvalidEnquiry)
 	fields, used = {}, {HONEYPOT_FIELD, "channel"}
 	for field, names in ALIASES.items():
 		for name in names:

@@ -1,5 +1,7 @@
 """Shared set-up for the enquiry suites: one sales team with a manual and a web form channel."""
 
+import random
+
 import frappe
 
 from message_center.tests.factories import make_agent, make_channel, make_manager, make_team
@@ -13,6 +15,7 @@ OTHER_TEAM = "MC Test Enquiries Service"
 MANUAL_CHANNEL = "MC Test Enquiry Phone"
 OTHER_CHANNEL = "MC Test Enquiry Service Phone"
 WEB_CHANNEL = "MC Test Enquiry Website"
+DEAD_REASONS = ("Spam", "Too expensive")
 
 
 def set_up_teams():
@@ -26,10 +29,19 @@ def set_up_teams():
 	make_channel(OTHER_CHANNEL, OTHER_TEAM)
 	make_channel(WEB_CHANNEL, TEAM, kind="Web Form")
 	frappe.db.set_single_value("Message Center Settings", "web_form_channel", WEB_CHANNEL)
+	for reason in DEAD_REASONS:
+		if not frappe.db.exists("Opportunity Lost Reason", reason):
+			frappe.get_doc({"doctype": "Opportunity Lost Reason", "lost_reason": reason}).insert(ignore_permissions=True)
 
 
 def unique(prefix: str = "x") -> str:
 	return f"{prefix}{frappe.generate_hash(length=8)}"
+
+
+def unique_phone() -> str:
+	"""A fresh US number: ERPNext commits when a Contact with a phone is inserted (Call Log linking),
+	so numbers from earlier runs stay behind and fixed numbers would match them."""
+	return f"+1415{random.randint(2_000_000, 9_999_999)}"
 
 
 def unique_email(prefix: str = "person") -> str:
@@ -58,3 +70,12 @@ def communications_of(conversation: str) -> set[str]:
 
 def open_todos(doctype: str, name: str) -> list[str]:
 	return frappe.get_all("ToDo", filters={"reference_type": doctype, "reference_name": name, "status": "Open"}, pluck="allocated_to")
+
+
+def on_timeline(doctype: str, name: str, conversation: str) -> bool:
+	"""Every message of the conversation (at least one) is on the document's timeline, as the
+	form's own timeline API returns it."""
+	from message_center.tests.factories import timeline
+
+	mine = communications_of(conversation)
+	return bool(mine) and mine <= timeline(doctype, name)

@@ -19,12 +19,13 @@ from message_center.tests.enquiry_fixtures import (
 	WEB_CHANNEL,
 	communications_of,
 	manual_enquiry,
+	on_timeline,
 	open_todos,
 	set_up_teams,
 	unique,
 	unique_email,
 )
-from message_center.tests.factories import make_channel, make_contact, timeline
+from message_center.tests.factories import make_channel, make_contact
 
 
 class ManualIntake(FrappeTestCase):
@@ -91,7 +92,7 @@ class ManualIntake(FrappeTestCase):
 		enquiry, conversation = manual_enquiry(email_id=email)
 		self.assertEqual((enquiry.status, enquiry.contact), ("Associated", contact))
 		self.assertEqual(conversation.contact, contact)
-		self.assertTrue(communications_of(conversation.name) <= timeline("Contact", contact))
+		self.assertTrue(on_timeline("Contact", contact, conversation.name))
 
 	def test_channel_default_assignee_and_campaign_assignee(self):
 		channel = make_channel(unique("MC Test Assigned "), TEAM, default_assignee=COLLEAGUE)
