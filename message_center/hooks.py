@@ -11,6 +11,9 @@ required_apps = ["frappe/erpnext"]
 after_install = "message_center.setup.install.after_install"
 before_uninstall = "message_center.setup.install.before_uninstall"
 
+# A bare test site gets a Company and the records ERPNext's setup wizard makes.
+before_tests = "message_center.tests.site_setup.before_tests"
+
 # Team-scoped access: agents see only the work of the teams they belong to.
 permission_query_conditions = {
 	"Conversation": "message_center.permissions.conversation_query",

@@ -7,6 +7,7 @@ scoping and rows are loaded through frappe.get_list (see message_center.inbox_qu
 from __future__ import annotations
 
 import frappe
+from frappe import _
 from frappe.utils import cint, get_fullname, now_datetime
 
 from message_center import inbox_query
@@ -51,6 +52,9 @@ VIEW_LABELS = {
 
 
 def _filters(view="open", mine_only=0, channel=None, assignee=None, search=None) -> inbox_query.InboxFilters:
+	if channel and not frappe.has_permission("Channel", "read", doc=channel):
+		# The team scope would return nothing anyway; say so rather than show an empty inbox.
+		frappe.throw(_("Not permitted to read channel {0}").format(channel), frappe.PermissionError)
 	return inbox_query.InboxFilters(view=view, mine_only=mine_only, channel=channel, assignee=assignee, search=search)
 
 
@@ -176,8 +180,35 @@ def options():
 		"views": [{"view": view, "label": label} for view, label in VIEW_LABELS.items()],
 		"channels": frappe.get_list("Channel", fields=["name", "kind", "team"], order_by="name asc", limit_page_length=0),
 		"teams": teams,
+		# Transfers may go to any team.
+		"all_teams": frappe.get_list("Message Center Team", pluck="name", order_by="name asc", limit_page_length=0),
 		"agents": _agents(teams, manager),
 		"thresholds": {"unclaimed_minutes": thresholds.unclaimed_minutes, "waiting_minutes": thresholds.waiting_minutes},
 		"realtime_event": EVENT,
 		"count_cap": inbox_query.COUNT_CAP,
+	}
+
+
+@frappe.whitelist()
+def conversation(conversation: str):
+	"""One conversation as the page's header needs it: its list row, what the user may do
+	(conversation_summary: can_reply and why not) and the user's own marks."""
+	from message_center import user_state
+	from message_center.api.conversation import conversation_summary, load_conversation
+
+	doc = load_conversation(conversation)
+	state = user_state.states_for([doc.name], frappe.session.user).get(doc.name)
+	marks = {
+		doc.name: {
+			"starred": bool(state and state.starred),
+			"unread": user_state.is_unread(state, doc.last_inbound_at),
+			"archived": user_state.is_archived(state, doc.last_inbound_at),
+		}
+	}
+	row = rows_for([doc.name], marks)[0]
+	return {
+		**row,
+		"summary": conversation_summary(doc),
+		"can_write": bool(frappe.has_permission("Conversation", "write", doc=doc)),
+		"can_delete": bool(frappe.has_permission("Conversation", "delete", doc=doc)),
 	}

@@ -4,7 +4,7 @@ import random
 
 import frappe
 
-from message_center.tests.factories import make_agent, make_channel, make_manager, make_team
+from message_center.tests.factories import make_agent, make_channel, make_company, make_manager, make_team
 
 AGENT = "mc.enq.agent@example.com"
 COLLEAGUE = "mc.enq.colleague@example.com"
@@ -20,6 +20,7 @@ DEAD_REASONS = ("Spam", "Too expensive")
 
 def set_up_teams():
 	frappe.set_user("Administrator")
+	make_company()
 	for user in (AGENT, COLLEAGUE, OUTSIDER):
 		make_agent(user)
 	make_manager(MANAGER)

@@ -92,3 +92,12 @@ def timeline(doctype: str, name: str) -> set[str]:
 	from frappe.desk.form.load import get_communications
 
 	return {row.name for row in get_communications(doctype, name, limit=500)}
+
+
+
+def make_company() -> str:
+	"""The site's default Company (the before_tests hook makes one on a bare site)."""
+	company = frappe.db.get_default("company") or frappe.db.get_value("Company", {}, "name", order_by="creation asc")
+	if not company:
+		raise RuntimeError("No Company: run the suite with bench run-tests (its before_tests hook sets the site up)")
+	return company

@@ -169,12 +169,9 @@ class TeamIsolation(FrappeAPITestCase):
 
 # Whitelisted methods that take no single record; each has its own isolation test.
 LIST_METHODS_TESTED_ELSEWHERE: list[str] = [
-	# test_inbox.InboxViews.test_agents_see_only_their_teams_and_managers_see_all / test_options_list_my_channels_and_colleagues,
-	# test_inbox_search.InboxSearch.test_search_never_crosses_teams
-	"message_center.api.inbox.counts",
-	"message_center.api.inbox.list",
+	# test_inbox.InboxViews.test_options_list_my_channels_and_colleagues (list, counts and search
+	# take a channel filter, checked above; their team scope: test_inbox and test_inbox_search)
 	"message_center.api.inbox.options",
-	"message_center.api.inbox.search",
 	# test_sms_optout.SegmentInfo.test_needs_a_message_center_user
 	"message_center.api.sms.segment_info",
 	# test_sms_webhooks.TwilioWebhooks: unsigned, forged, tampered or other-channel requests get 403
