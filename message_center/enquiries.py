@@ -32,6 +32,7 @@ DEFAULT_MAX_LENGTH = 140
 # Sources that open their own conversation here; mail and SMS arrive in their channel's conversation.
 OPENS_CONVERSATION = {"Web Form": "Web Form", "Phone": "Phone", "Fax": "Fax", "Manual": "Manual"}
 MANUAL_SOURCES = ("Phone", "Fax", "Manual")
+PERSON_LINKS = (("Contact", "contact"), ("Lead", "lead"), ("Customer", "customer"))
 
 
 class InvalidEnquiry(frappe.ValidationError):
@@ -133,10 +134,18 @@ def web_form_channel() -> str:
 
 
 def before_enquiry_insert(doc, method=None):
-	"""The standard Web Form (route `enquiry`) inserts the Enquiry itself: keep only what a visitor
-	may say, and let the same intake rules apply."""
-	if not frappe.flags.in_web_form or doc.flags.message_center_intake is not None:
+	"""Enquiries inserted by something else than intake() get the same checks: the website's standard
+	Web Form keeps only what a visitor may say; the desk's New Enquiry form is an agent's Create Enquiry.
+	Channel ingesters (mail) set via_actions: they decided the status through the rules already."""
+	if doc.flags.message_center_intake is not None or doc.flags.via_actions:
 		return
+	if frappe.flags.in_web_form:
+		_web_form_submission(doc)
+	else:
+		_desk_entry(doc)
+
+
+def _web_form_submission(doc):
 	from message_center.api.web_form import check_rate_limit
 
 	check_rate_limit()
@@ -149,10 +158,24 @@ def before_enquiry_insert(doc, method=None):
 	doc.flags.message_center_intake = {"extra": {}, "claim_for": None}
 
 
+def _desk_entry(doc):
+	doc.update(clean_fields(doc.as_dict(), require_contact=False, require_message=False))
+	# A person picked on the form is associated through the service after the insert (permission
+	# checked, every message onto their timeline), not stored as a bare link.
+	chosen = next(((doctype, doc.get(field)) for doctype, field in PERSON_LINKS if doc.get(field)), None)
+	for _doctype, field in PERSON_LINKS:
+		doc.set(field, None)
+	# The agent who types in a phone, fax or manual enquiry took it: the conversation is theirs.
+	claim_for = frappe.session.user if doc.source in MANUAL_SOURCES and frappe.session.user not in ("Guest", "Administrator") else None
+	doc.flags.message_center_intake = {"extra": {}, "claim_for": claim_for, "person": chosen}
+
+
 def after_enquiry_insert(doc, method=None):
-	if doc.conversation or doc.source not in OPENS_CONVERSATION or not doc.channel or not (doc.email_id or doc.phone):
-		return
-	open_conversation(doc)
+	options = doc.flags.message_center_intake or {}
+	if not doc.conversation and doc.source in OPENS_CONVERSATION and doc.channel and (doc.email_id or doc.phone):
+		open_conversation(doc)
+	if options.get("person"):
+		associate(doc, *options["person"])
 
 
 def open_conversation(enquiry):

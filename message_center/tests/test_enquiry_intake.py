@@ -24,6 +24,7 @@ from message_center.tests.enquiry_fixtures import (
 	set_up_teams,
 	unique,
 	unique_email,
+	unique_phone,
 )
 from message_center.tests.factories import make_channel, make_contact
 
@@ -129,6 +130,47 @@ class ManualIntake(FrappeTestCase):
 		with self.assertRaises(InvalidEnquiry):
 			api.update_details(enquiry.name, {"email_id": "broken"})
 		self.assertEqual(frappe.db.get_value("Enquiry", enquiry.name, "status"), "New")
+
+
+	def test_the_desks_new_enquiry_form_goes_through_the_same_intake(self):
+		"""An agent saving the standard New Enquiry form gets what Create Enquiry gives: checked fields,
+		the conversation they own, and a person they picked associated through the service."""
+		contact = make_contact("Dana", email=unique_email())
+		phone = unique_phone()
+		frappe.set_user(AGENT)
+		doc = frappe.get_doc(
+			{
+				"doctype": "Enquiry",
+				"source": "Phone",
+				"channel": MANUAL_CHANNEL,
+				"person_name": "Dana Desk",
+				"phone": f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}",
+				"message": "Rang about prices",
+				"status": "Dead",
+				"dead_reason": "Spam",
+				"contact": contact,
+			}
+		).insert()
+		enquiry = frappe.get_doc("Enquiry", doc.name)
+		self.assertEqual((enquiry.phone, enquiry.status, enquiry.dead_reason, enquiry.contact), (phone, "Associated", None, contact))
+		conversation = frappe.get_doc("Conversation", enquiry.conversation)
+		self.assertEqual((conversation.medium, conversation.claimed_by, conversation.contact), ("Phone", AGENT, contact))
+		self.assertEqual(open_todos("Conversation", conversation.name), [AGENT])
+		self.assertTrue(on_timeline("Contact", contact, conversation.name))
+		# Later plain edits cannot move the enquiry to somebody else behind the timelines' back.
+		enquiry.contact = make_contact("Other", email=unique_email())
+		with self.assertRaises(frappe.PermissionError):
+			enquiry.save()
+		self.assertEqual(frappe.db.get_value("Enquiry", enquiry.name, "contact"), contact)
+
+	def test_the_desks_new_enquiry_form_refuses_bad_input_and_stores_nothing(self):
+		frappe.set_user(AGENT)
+		for fields, message in (({"email_id": "not-an-email"}, "not a valid email address"), ({"phone": "12"}, "not a phone number")):
+			doc = frappe.get_doc({"doctype": "Enquiry", "source": "Fax", "channel": MANUAL_CHANNEL, "person_name": "Faxed In", **fields})
+			with self.assertRaises(InvalidEnquiry, msg=fields) as raised:
+				doc.insert()
+			self.assertIn(message, str(raised.exception))
+		self.assertFalse(frappe.db.exists("Enquiry", {"person_name": "Faxed In"}))
 
 
 class WebFormIntake(FrappeTestCase):

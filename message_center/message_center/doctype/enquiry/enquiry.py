@@ -4,8 +4,9 @@ from frappe.model.document import Document
 
 from message_center.permissions import is_manager, user_teams
 
-# Status moves through the enquiry actions (associate, process…), never by a plain edit.
-GUARDED_FIELDS = ("status", "dead_reason", "opportunity")
+# Status and people move through the enquiry actions (associate, process…), never by a plain edit:
+# associating also moves the conversation's messages onto the person's timeline.
+GUARDED_FIELDS = ("status", "dead_reason", "opportunity", "contact", "lead", "customer")
 
 
 class Enquiry(Document):
