@@ -72,5 +72,11 @@ additional_timeline_content = {
 }
 
 # Email: every 5 minutes one deduplicated sync job per enabled Email channel; replies carry References.
-scheduler_events = {"cron": {"*/5 * * * *": ["message_center.email_sync.enqueue_all"]}}
+scheduler_events = {
+	"cron": {
+		"*/5 * * * *": ["message_center.email_sync.enqueue_all"],
+		# SMS: file accepted texts whose filing job was lost (queue down, worker killed).
+		"* * * * *": ["message_center.sms_inbound.process_pending"],
+	}
+}
 make_email_body_message = ["message_center.email_reply.add_references_header"]

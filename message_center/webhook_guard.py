@@ -7,15 +7,12 @@
 - Abuse is rate-limited per minute with Redis counters (Settings.webhook_rate_limit): per sending
   number and channel for signed requests, and per client IP for requests that fail the signature,
   so a forger is shut out without ever throttling Twilio's own addresses.
-- Each (channel, number) is processed under a database named lock, so two texts from a new number
-  arriving together join one conversation instead of starting two.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from contextlib import contextmanager
 
 import frappe
 from werkzeug.wrappers import Response
@@ -26,11 +23,6 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 RATE_WINDOW_SECONDS = 60
 DEFAULT_RATE_LIMIT = 120
-LOCK_TIMEOUT_SECONDS = 10
-
-
-class LockTimeout(Exception):
-	"""Another request held this number's lock for too long."""
 
 
 def twiml() -> Response:
@@ -101,21 +93,3 @@ def check_request(channel, url: str | None) -> Response | None:
 		count("unsigned", ip)
 		return refuse(403, "Forbidden")
 	return None
-
-
-@contextmanager
-def number_lock(channel: str, number: str):
-	"""Serialise the requests of one (channel, number); the caller commits inside the block.
-
-	MariaDB named locks are server-wide, so the name includes the site's database."""
-	digest = hashlib.sha1(f"{channel}\x00{number}".encode()).hexdigest()
-	name = f"{frappe.conf.db_name}:{digest}"[:64]
-	if frappe.db.sql("select get_lock(%s, %s)", (name, LOCK_TIMEOUT_SECONDS))[0][0] != 1:
-		raise LockTimeout(number)
-	# A fresh transaction: its snapshot must include what the previous holder committed
-	# (REPEATABLE READ keeps the snapshot of the first read, which came before the lock).
-	frappe.db.commit()
-	try:
-		yield
-	finally:
-		frappe.db.sql("select release_lock(%s)", (name,))

@@ -34,7 +34,8 @@ def _lost_a_lock(error: Exception) -> bool:
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def incoming():
-	"""A text (SMS/MMS) to the channel's number: stored once, whatever Twilio retries."""
+	"""A text (SMS/MMS) to the channel's number: accepted once, whatever Twilio retries, and answered
+	at once; filing it on its conversation happens in a job right after (sms_inbound.process)."""
 	channel = webhook_guard.request_channel()
 	refusal = webhook_guard.check_request(channel, channel and channel.webhook_url)
 	if refusal:
@@ -44,14 +45,13 @@ def incoming():
 	if number and webhook_guard.over_limit(f"incoming:{channel.name}", number):
 		return webhook_guard.refuse(429, "Too many messages from this number")
 	try:
-		with webhook_guard.number_lock(channel.name, number):
-			_committed(lambda: sms_inbound.receive(channel, form))
+		row = _committed(lambda: sms_inbound.accept(channel, form))
 	except DuplicateMessage:
-		pass  # Twilio retried a message we already have: acknowledge it again
+		return webhook_guard.twiml()  # Twilio retried a message we already have: acknowledge it again
 	except sms_inbound.InvalidWebhook as error:
 		return webhook_guard.refuse(400, str(error))
-	except webhook_guard.LockTimeout:
-		return webhook_guard.refuse(503, "Busy, try again")
+	# Accepted and committed: a job files it on its conversation (the sweep catches a lost job).
+	sms_inbound.enqueue_processing(row)
 	return webhook_guard.twiml()
 
 

@@ -157,3 +157,41 @@ def count_messages(channel: str) -> tuple[int, int, int]:
 		else 0
 	)
 	return frappe.db.count("Channel Message", {"channel": channel}), communications, len(conversations)
+
+
+def file_accepted(channel: str) -> int:
+	"""Do what the job after each webhook does, for every text the server accepted (the sweep)."""
+	from message_center.sms_inbound import process_pending
+
+	frappe.db.commit()
+	filed = process_pending(limit=1000, older_than_seconds=0, channel=channel)
+	frappe.db.commit()
+	return filed
+
+
+def in_own_connections(function, argument_lists: list[tuple]) -> list:
+	"""Run function(*arguments) for each list at the same moment, each in a thread with its own
+	database connection (as separate workers would); returns results or raised exceptions."""
+	site = frappe.local.site
+	start = threading.Barrier(len(argument_lists))
+	results: list = [None] * len(argument_lists)
+
+	def run(index, arguments):
+		frappe.init(site=site)
+		frappe.connect()
+		try:
+			start.wait()
+			results[index] = function(*arguments)
+			frappe.db.commit()
+		except Exception as error:
+			frappe.db.rollback()
+			results[index] = error
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=run, args=(index, arguments)) for index, arguments in enumerate(argument_lists)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join()
+	return results

@@ -6,6 +6,7 @@ import threading
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from message_center import sms_inbound
 from message_center.api import conversation as conversation_api
 from message_center.sms_outbound import send_reply
 from message_center.testing.twilio_webhooks import new_sid, sign, signed_form_request, status_callback_params
@@ -16,6 +17,8 @@ from message_center.tests.sms_helpers import (
 	StandinConfig,
 	count_messages,
 	display_format,
+	file_accepted,
+	in_own_connections,
 	inbound,
 	make_sms_channel,
 	random_number,
@@ -52,9 +55,12 @@ class TwilioWebhooks(FrappeTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 
-	def post(self, webhook, **header_changes):
+	def post(self, webhook, file=True, **header_changes):
+		"""Deliver over HTTP, then (unless file=False) run the filing the webhook queued."""
 		answer = self.server.deliver(webhook, **header_changes)
 		frappe.db.commit()  # end this connection's snapshot: see what the server committed
+		if file:
+			file_accepted(self.channel)
 		return answer
 
 	def test_signed_text_from_a_contact_is_a_message_on_their_timelines(self):
@@ -168,7 +174,7 @@ class TwilioWebhooks(FrappeTestCase):
 			thread.start()
 		for thread in threads:
 			thread.join()
-		frappe.db.commit()
+		file_accepted(self.channel)
 		self.assertEqual([answer.status for answer in answers], [200] * 8)
 		rows = rows_for(dict(webhook_params(webhook))["MessageSid"])
 		self.assertEqual(len(rows), 1)
@@ -176,26 +182,72 @@ class TwilioWebhooks(FrappeTestCase):
 			frappe.db.count("Communication", {"reference_doctype": "Conversation", "reference_name": rows[0].conversation}), 1
 		)
 
-	def test_concurrent_texts_from_a_new_number_share_one_conversation(self):
+	def test_the_webhook_answers_first_and_a_job_files_the_text(self):
+		from frappe.utils.background_jobs import create_job_id, get_queue
+
+		webhook = inbound(self.channel, random_number(), "Quick answer please")
+		self.assertEqual(self.post(webhook, file=False).status, 200)
+		[row] = rows_for(dict(webhook_params(webhook))["MessageSid"])
+		self.assertIsNone(row.communication)  # accepted, not filed yet
+		self.assertIn("Quick answer please", frappe.db.get_value("Channel Message", row.name, "payload"))
+		job = get_queue("short").fetch_job(create_job_id(sms_inbound.job_id(row.name)))
+		self.assertIsNotNone(job, "the webhook queued no filing job")
+		self.assertEqual(job.kwargs["kwargs"]["channel_message"], row.name)
+		result = sms_inbound.process(row.name)  # what the worker runs
+		frappe.db.commit()
+		self.assertEqual(frappe.db.get_value("Channel Message", row.name, "communication"), result.communication)
+		self.assertIsNone(frappe.db.get_value("Channel Message", row.name, "payload"))  # nothing kept twice
+		self.assertIsNone(sms_inbound.process(row.name))  # a repeated job run files nothing again
+
+	def test_texts_from_a_new_number_filed_concurrently_share_one_conversation(self):
 		number = random_number()
 		webhooks = [inbound(self.channel, number, f"Part {index}") for index in range(6)]
-		start = threading.Barrier(len(webhooks))
-		answers = []
-
-		def send(webhook):
-			start.wait()
-			answers.append(self.server.deliver(webhook))
-
-		threads = [threading.Thread(target=send, args=(webhook,)) for webhook in webhooks]
-		for thread in threads:
-			thread.start()
-		for thread in threads:
-			thread.join()
+		for webhook in webhooks:
+			self.assertEqual(self.post(webhook, file=False).status, 200)
+		rows = [rows_for(dict(webhook_params(webhook))["MessageSid"])[0].name for webhook in webhooks]
+		# Six workers file them at the same moment, and a repeated job for the first one too.
+		results = in_own_connections(sms_inbound.process, [(row,) for row in rows] + [(rows[0],)])
+		self.assertFalse([result for result in results if isinstance(result, Exception)])
 		frappe.db.commit()
-		self.assertEqual([answer.status for answer in answers], [200] * 6)
 		conversations = frappe.get_all("Conversation", filters={"channel": self.channel, "party_address": number}, pluck="name")
 		self.assertEqual(len(conversations), 1)
 		self.assertEqual(frappe.db.get_value("Conversation", conversations[0], "message_count"), 6)
+		self.assertEqual(frappe.db.count("Communication", {"reference_name": conversations[0]}), 6)
+
+	def test_the_scheduler_sweep_files_a_text_whose_job_was_lost(self):
+		sweep = "message_center.sms_inbound.process_pending"
+		self.assertIn(sweep, frappe.get_hooks("scheduler_events")["cron"]["* * * * *"])
+		webhook = inbound(self.channel, random_number(), "Did my job get lost?")
+		self.assertEqual(self.post(webhook, file=False).status, 200)
+		[row] = rows_for(dict(webhook_params(webhook))["MessageSid"])
+		sms_inbound.process_pending(channel=self.channel)  # a fresh text may still have its job coming
+		frappe.db.commit()
+		self.assertIsNone(frappe.db.get_value("Channel Message", row.name, "communication"))
+		# A minute later nobody filed it: the sweep does.
+		frappe.db.set_value("Channel Message", row.name, "creation", frappe.utils.add_to_date(None, minutes=-2))
+		frappe.db.commit()
+		self.assertEqual(sms_inbound.process_pending(channel=self.channel), 1)
+		frappe.db.commit()
+		communication = frappe.db.get_value("Channel Message", row.name, "communication")
+		self.assertTrue(communication)
+		self.assertIn("Did my job get lost?", frappe.db.get_value("Communication", communication, "content"))
+
+	def test_a_text_that_cannot_be_filed_is_kept_for_review_not_retried_forever(self):
+		webhook = inbound(self.channel, random_number(), "Broken on the way")
+		self.assertEqual(self.post(webhook, file=False).status, 200)
+		[row] = rows_for(dict(webhook_params(webhook))["MessageSid"])
+		# The kept form lost its MessageSid (say, edited by hand): filing it must fail, visibly.
+		form = frappe.parse_json(frappe.db.get_value("Channel Message", row.name, "payload"))
+		kept = [(key, value) for key, value in form if not key.endswith("Sid")]
+		frappe.db.set_value("Channel Message", row.name, "payload", frappe.as_json(kept))
+		frappe.db.commit()
+		with self.assertRaises(sms_inbound.InvalidWebhook):
+			sms_inbound.process(row.name)
+		values = frappe.db.get_value("Channel Message", row.name, ["needs_review", "review_note", "payload"], as_dict=True)
+		self.assertEqual(values.needs_review, 1)
+		self.assertIn("MessageSid", values.review_note)
+		self.assertIn("Broken on the way", values.payload)  # nothing lost
+		self.assertEqual(sms_inbound.process_pending(older_than_seconds=0, channel=self.channel), 0)
 
 	def test_abusers_are_rate_limited(self):
 		_set_rate_limit(3)
