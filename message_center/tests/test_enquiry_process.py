@@ -75,6 +75,19 @@ class Process(FrappeTestCase):
 		self.assertIn(later.name, timeline("Opportunity", opportunity.name))
 		self.assertIn(later.name, timeline("Lead", enquiry.lead))
 
+	def test_create_opportunity_for_an_account_takes_the_customer_as_party(self):
+		enquiry, conversation = manual_enquiry(person_name="Cora Account", company_name=unique("Cora Desks "), message="Ten more desks")
+		frappe.set_user(AGENT)
+		created = api.create_person(enquiry.name, "Contact", with_customer=1)
+		result = api.create_opportunity(enquiry.name)
+		opportunity = frappe.get_doc("Opportunity", result["opportunity"])
+		self.assertEqual((opportunity.opportunity_from, opportunity.party_name), ("Customer", created["customer"]))
+		self.assertEqual((opportunity.contact_person, opportunity.source), (created["name"], "Manual"))
+		self.assertEqual(opportunity.opportunity_owner, AGENT)  # the agent who took the call owns the conversation
+		frappe.set_user("Administrator")
+		for doctype, name in (("Opportunity", opportunity.name), ("Customer", created["customer"]), ("Contact", created["name"])):
+			self.assertTrue(on_timeline(doctype, name, conversation.name), doctype)
+
 	def test_processing_twice_returns_the_first_result_and_other_processing_needs_reopen(self):
 		enquiry = self.enquiry_with_lead()
 		frappe.set_user(AGENT)
