@@ -128,9 +128,11 @@ class InboxViews(FrappeTestCase):
 		manager_view = names(self.list_as(MANAGER))
 		self.assertIn(ours.name, manager_view)
 		self.assertIn(theirs.name, manager_view)
-		# Filtering by another team's channel does not open it up.
-		self.assertEqual(names(self.list_as(AGENT, channel=self.outside_channel)), [])
-		self.assertEqual(self.counts_as(AGENT, channel=self.outside_channel)["open"], 0)
+		# Filtering by another team's channel does not open it up: it is refused outright.
+		with self.assertRaises(frappe.PermissionError):
+			self.list_as(AGENT, channel=self.outside_channel)
+		with self.assertRaises(frappe.PermissionError):
+			self.counts_as(AGENT, channel=self.outside_channel)
 
 	def test_users_without_the_role_are_refused(self):
 		frappe.set_user("Guest")
