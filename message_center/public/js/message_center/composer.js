@@ -151,7 +151,8 @@ export class Composer {
 	current_token() {
 		const element = this.$input[0];
 		const before = element.value.slice(0, element.selectionStart);
-		const match = /(^|\s)([/@])([^\s/@]*)$/.exec(before);
+		// Names have spaces, so a mention query may run over two of them ("@Agent T").
+		const match = /(^|\s)(\/|@)([^\s/@]*)$/.exec(before) || /(^|\s)(@)([^\s/@]+(?: [^\s/@]*){1,2})$/.exec(before);
 		if (!match) return null;
 		const kind = match[2] === "/" ? "reply" : "mention";
 		if (kind === "reply" && this.mode !== "message") return null;
@@ -174,6 +175,8 @@ export class Composer {
 				.filter((agent) => !token.query || `${agent.full_name} ${agent.user}`.toLowerCase().includes(token.query))
 				.slice(0, 8)
 				.map((agent) => ({ value: agent.user, label: agent.full_name, hint: agent.user }));
+			// Past a space with nobody matching, the "@" was not a mention after all.
+			if (!items.length && token.query.includes(" ")) return this.close_picker();
 		}
 		this.picker = { ...token, items, index: 0 };
 		this.render_picker();
@@ -235,7 +238,10 @@ export class Composer {
 			this.mentions.set(`@${item.label}`, item.value);
 		}
 		const element = this.$input[0];
-		element.setRangeText(text, picker.start, picker.end, "end");
+		// Replace the token as it is now: more may have been typed while the picker loaded.
+		const token = this.current_token();
+		const { start, end } = token && token.kind === picker.kind ? token : picker;
+		element.setRangeText(text, start, end, "end");
 		element.focus();
 		this.update_segments();
 	}

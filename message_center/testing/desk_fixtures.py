@@ -1,0 +1,135 @@
+"""Fixtures for the desk page's browser tests (browser_tests/run.sh), created through the app's own
+functions on a running site:
+
+	bench --site SITE execute message_center.testing.desk_fixtures.create --kwargs '{"smtp_port": 2525}'
+
+Two teams: "BT Sales" (two agents, an email-answerable web form channel whose Email Account points at
+the test SMTP server on loopback, a quick reply) and "BT Service" (one agent, one conversation).
+Every run starts from scratch: the previous run's conversations are deleted first. bench prints the
+returned names as JSON.
+"""
+
+from __future__ import annotations
+
+
+import frappe
+
+from message_center import messages
+from message_center.permissions import AGENT_ROLE, clear_team_cache
+
+PASSWORD = "Browser-Test-2026!"
+AGENTS = {
+	"agent": ("bt.agent.one@example.com", "Agent", "One"),
+	"colleague": ("bt.agent.two@example.com", "Agent", "Two"),
+	"outsider": ("bt.outsider@example.com", "Otto", "Outsider"),
+}
+SALES, SERVICE = "BT Sales", "BT Service"
+WEB_CHANNEL, PHONE_CHANNEL, SERVICE_CHANNEL = "BT Website", "BT Phone", "BT Service Phone"
+ACCOUNT = "BT Outgoing"
+
+
+def _user(email: str, first: str, last: str) -> str:
+	if not frappe.db.exists("User", email):
+		frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": first, "last_name": last, "send_welcome_email": 0, "user_type": "System User"}
+		).insert(ignore_permissions=True)
+	user = frappe.get_doc("User", email)
+	if AGENT_ROLE not in {row.role for row in user.roles}:
+		user.add_roles(AGENT_ROLE, "Sales User")
+	from frappe.utils.password import update_password
+
+	update_password(email, PASSWORD)
+	return email
+
+
+def _team(name: str, members: list[str]):
+	team = frappe.get_doc("Message Center Team", name) if frappe.db.exists("Message Center Team", name) else frappe.get_doc(
+		{"doctype": "Message Center Team", "team_name": name}
+	)
+	team.set("members", [{"user": user} for user in members])
+	team.save(ignore_permissions=True)
+
+
+def _email_account(smtp_port: int) -> str:
+	values = {
+		"email_id": "bt-sales@example.com",
+		"enable_outgoing": 1,
+		"enable_incoming": 0,
+		"smtp_server": "127.0.0.1",
+		"smtp_port": smtp_port,
+		"use_tls": 0,
+		"use_ssl_for_outgoing": 0,
+		"no_smtp_authentication": 1,
+		"always_use_account_email_id_as_sender": 1,
+	}
+	if frappe.db.exists("Email Account", ACCOUNT):
+		account = frappe.get_doc("Email Account", ACCOUNT)
+		account.update(values)
+	else:
+		account = frappe.get_doc({"doctype": "Email Account", "email_account_name": ACCOUNT, **values})
+	account.save(ignore_permissions=True)
+	return account.name
+
+
+def _channel(name: str, team: str, kind: str, **values):
+	if frappe.db.exists("Channel", name):
+		doc = frappe.get_doc("Channel", name)
+		doc.update({"team": team, **values})
+		doc.save(ignore_permissions=True)
+	else:
+		frappe.get_doc({"doctype": "Channel", "channel_name": name, "kind": kind, "team": team, **values}).insert(ignore_permissions=True)
+
+
+def _clear():
+	for name in frappe.get_all("Conversation", filters={"channel": ["in", [WEB_CHANNEL, PHONE_CHANNEL, SERVICE_CHANNEL]]}, pluck="name"):
+		frappe.delete_doc("Conversation", name, ignore_permissions=True, force=True)
+	frappe.db.delete("Email Queue", {"reference_doctype": "Conversation", "sender": ["like", "%bt-sales@example.com%"]})
+
+
+def _conversation(channel: str, address: str, name: str, text: str) -> str:
+	conversation = messages.start_conversation(channel, address, party_name=name, subject=f"Enquiry from {name}")
+	conversation, _ = messages.record_inbound(conversation, content=text, sender=address, sender_full_name=name)
+	return conversation.name
+
+
+def create(smtp_port: int = 2525) -> dict:
+	frappe.set_user("Administrator")
+	users = {role: _user(*details) for role, details in AGENTS.items()}
+	_team(SALES, [users["agent"], users["colleague"]])
+	_team(SERVICE, [users["outsider"]])
+	clear_team_cache()
+	account = _email_account(int(smtp_port))
+	_channel(WEB_CHANNEL, SALES, "Web Form", email_account=account)
+	_channel(PHONE_CHANNEL, SALES, "Manual", email_account=account)
+	_channel(SERVICE_CHANNEL, SERVICE, "Manual")
+	if not frappe.db.exists("Quick Reply", {"title": "BT Thanks"}):
+		frappe.get_doc(
+			{
+				"doctype": "Quick Reply",
+				"title": "BT Thanks",
+				"shortcut": "btthanks",
+				"scope": "Team",
+				"team": SALES,
+				"medium": "Any",
+				"body": "Thanks {{ first_name }}, {{ agent_first_name }} here. We will call you today.",
+			}
+		).insert(ignore_permissions=True)
+	_clear()
+	result = {
+		"password": PASSWORD,
+		"users": users,
+		"first": _conversation(WEB_CHANNEL, "bianca.browser@example.com", "Bianca Browser", "Could you quote a new roof?"),
+		"second": _conversation(PHONE_CHANNEL, "carl.second@example.com", "Carl Second", "Gutters are overflowing."),
+		"outside": _conversation(SERVICE_CHANNEL, "sven.service@example.com", "Sven Service", "Service team only."),
+		"smtp_port": int(smtp_port),
+	}
+	frappe.db.commit()
+	return result
+
+
+def flush_outgoing_mail():
+	"""Send the Email Queue now (the scheduler would within a minute)."""
+	from frappe.email.queue import flush
+
+	flush()
+	frappe.db.commit()
