@@ -25,6 +25,15 @@ def _before(cursor: str | None, field: str, params: dict) -> str:
 	return f" and ({field} < %(before_at)s or ({field} = %(before_at)s and name < %(before_name)s))"
 
 
+def _agent_name(row) -> str | None:
+	"""Who wrote a reply: mail goes out from the channel's account address, so the sender is often
+	not the agent; the user who recorded it is."""
+	for user in (row.sender, row.owner):
+		if user and user not in ("Administrator", "Guest") and frappe.db.exists("User", user):
+			return get_fullname(user)
+	return row.sender
+
+
 def _communications(conversation: str, cursor: str | None, limit: int) -> list[dict]:
 	params = {"conversation": conversation, "limit": limit}
 	# Communication's own list permission is by sender/email account, which would hide the team's
@@ -32,7 +41,7 @@ def _communications(conversation: str, cursor: str | None, limit: int) -> list[d
 	# every row below belongs to that conversation.
 	return frappe.db.sql(
 		f"""select name, communication_date as at, sent_or_received, communication_medium, subject, content,
-			sender, sender_full_name, has_attachment
+			sender, sender_full_name, has_attachment, owner
 		from `tabCommunication`
 		where reference_doctype = 'Conversation' and reference_name = %(conversation)s
 			and communication_type = 'Communication'{_before(cursor, "communication_date", params)}
@@ -97,7 +106,7 @@ def _message_item(row, conversation, attachments, delivery) -> dict:
 		"medium": row.communication_medium,
 		"subject": row.subject,
 		"sender": row.sender,
-		"sender_name": (get_fullname(row.sender) if outgoing and row.sender else None)
+		"sender_name": (_agent_name(row) if outgoing else None)
 		or row.sender_full_name
 		or (conversation.party_name if not outgoing else row.sender),
 		"attachments": attachments.get(row.name, []),

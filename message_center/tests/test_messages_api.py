@@ -73,6 +73,18 @@ class ConversationHistory(FrappeTestCase):
 		self.assertEqual(len(seen), len(set(seen)), "no item twice")
 		self.assertEqual(len(seen), 9)
 
+	def test_a_reply_sent_from_the_team_address_is_shown_as_the_agents(self):
+		conversation = make_conversation(self.channel, "hanna.history@example.com", party_name="Hanna Hill")
+		conversation, _ = messages.record_inbound(conversation, content="Any news?")
+		frappe.set_user(AGENT)
+		conversation_api.claim(conversation.name)
+		conversation = frappe.get_doc("Conversation", conversation.name)
+		messages.record_outbound(conversation, content="On its way", actor=actor_for(AGENT), sender="team@example.com")
+		reply = messages_api.history(conversation.name)["items"][-1]
+		self.assertEqual((reply["direction"], reply["sender"]), ("out", "team@example.com"))
+		self.assertEqual(reply["sender_name"], frappe.utils.get_fullname(AGENT))
+		self.assertNotEqual(reply["sender_name"], "team@example.com")
+
 	def test_email_html_is_sanitised_and_attachments_listed(self):
 		email_channel = make_channel("MC Test History Mail", self.team, kind="Manual")
 		conversation = make_conversation(email_channel, "mallory@example.com", medium="Email")
