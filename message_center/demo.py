@@ -34,7 +34,8 @@ CHANNELS = {
 CHANNEL_WEIGHTS = {"Sales Inbox": 20, "Service Inbox": 14, "Sales Texts": 22, "Service Texts": 14, "Website Enquiries": 18, "Phone & Fax": 12}
 
 
-def _user(email: str, first: str, last: str, roles: list[str], password: str | None) -> str:
+def ensure_user(email: str, first: str, last: str, roles: list[str], password: str | None) -> str:
+	"""A System User with these roles (and this password, if given), created when missing."""
 	if not frappe.db.exists("User", email):
 		frappe.get_doc(
 			{"doctype": "User", "email": email, "first_name": first, "last_name": last, "send_welcome_email": 0, "user_type": "System User"}
@@ -53,8 +54,8 @@ def _user(email: str, first: str, last: str, roles: list[str], password: str | N
 def create_people(password: str | None) -> dict[str, list[str]]:
 	teams = {}
 	for team, agents in words.AGENTS.items():
-		teams[team] = [_user(email, first, last, [AGENT_ROLE, "Sales User"], password) for email, first, last in agents]
-	_user(*words.MANAGER, [MANAGER_ROLE, "Sales User", "Sales Manager"], password)
+		teams[team] = [ensure_user(email, first, last, [AGENT_ROLE, "Sales User"], password) for email, first, last in agents]
+	ensure_user(*words.MANAGER, [MANAGER_ROLE, "Sales User", "Sales Manager"], password)
 	for team, members in teams.items():
 		doc = frappe.get_doc("Message Center Team", team) if frappe.db.exists("Message Center Team", team) else frappe.get_doc(
 			{"doctype": "Message Center Team", "team_name": team, "description": f"Demo {team.lower()} team"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import frappe
 
 from message_center import messages
+from message_center.demo import ensure_user
 from message_center.permissions import AGENT_ROLE, clear_team_cache
 
 PASSWORD = "Browser-Test-2026!"
@@ -29,17 +30,7 @@ ACCOUNT = "BT Outgoing"
 
 
 def _user(email: str, first: str, last: str) -> str:
-	if not frappe.db.exists("User", email):
-		frappe.get_doc(
-			{"doctype": "User", "email": email, "first_name": first, "last_name": last, "send_welcome_email": 0, "user_type": "System User"}
-		).insert(ignore_permissions=True)
-	user = frappe.get_doc("User", email)
-	if AGENT_ROLE not in {row.role for row in user.roles}:
-		user.add_roles(AGENT_ROLE, "Sales User")
-	from frappe.utils.password import update_password
-
-	update_password(email, PASSWORD)
-	return email
+	return ensure_user(email, first, last, [AGENT_ROLE, "Sales User"], PASSWORD)
 
 
 def _team(name: str, members: list[str]):
