@@ -3,6 +3,7 @@
 import random
 
 import frappe
+from frappe.tests.utils import FrappeTestCase
 
 from message_center.tests.factories import make_agent, make_channel, make_company, make_manager, make_team
 
@@ -33,6 +34,22 @@ def set_up_teams():
 	for reason in DEAD_REASONS:
 		if not frappe.db.exists("Opportunity Lost Reason", reason):
 			frappe.get_doc({"doctype": "Opportunity Lost Reason", "lost_reason": reason}).insert(ignore_permissions=True)
+
+
+class EnquiryTestCase(FrappeTestCase):
+	"""The enquiry suites' base: the teams and channels above exist, and every test starts and ends
+	as Administrator (tests switch to agents to act as them)."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		set_up_teams()
+
+	def setUp(self):
+		frappe.set_user("Administrator")
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
 
 
 def unique(prefix: str = "x") -> str:

@@ -2,11 +2,11 @@
 
 import frappe
 from frappe.desk.form import assign_to
-from frappe.tests.utils import FrappeTestCase
 
 from message_center import messages
 from message_center.api import conversation as api
 from message_center.tests.enquiry_fixtures import (
+	EnquiryTestCase,
 	AGENT,
 	COLLEAGUE,
 	MANAGER,
@@ -16,7 +16,6 @@ from message_center.tests.enquiry_fixtures import (
 	communications_of,
 	manual_enquiry,
 	open_todos,
-	set_up_teams,
 	unique_email,
 )
 from message_center.tests.factories import make_conversation
@@ -33,18 +32,10 @@ def claimed_by(conversation: str) -> str | None:
 	return frappe.db.get_value("Conversation", conversation, "claimed_by")
 
 
-class AssignmentFollowsClaims(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		set_up_teams()
-
+class AssignmentFollowsClaims(EnquiryTestCase):
 	def setUp(self):
-		frappe.set_user("Administrator")
+		super().setUp()
 		self.conversation = make_conversation(MANUAL_CHANNEL, unique_email(), party_name="Ada Assign").name
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
 
 	def refused(self, call, code: str | None = None):
 		"""Run `call` expecting a refusal, undoing its writes as a failed request would."""

@@ -2,7 +2,6 @@
 
 import frappe
 from frappe.desk.form.load import get_docinfo
-from frappe.tests.utils import FrappeTestCase
 
 from message_center import messages
 from message_center.api import enquiry as api
@@ -10,11 +9,11 @@ from message_center.api.reply import reply_blocked_reason, send_path_for
 from message_center.enquiries import EnquiryActionError, InvalidEnquiry
 from message_center.message_center.doctype.conversation.conversation import actor_for
 from message_center.tests.enquiry_fixtures import (
+	EnquiryTestCase,
 	AGENT,
 	COLLEAGUE,
 	OUTSIDER,
 	manual_enquiry,
-	set_up_teams,
 	unique,
 	unique_email,
 	unique_phone,
@@ -29,19 +28,12 @@ def timeline_extras(doctype: str, name: str) -> list[dict]:
 	return frappe.response["docinfo"]["additional_timeline_content"]
 
 
-class EnquiryActions(FrappeTestCase):
+class EnquiryActions(EnquiryTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		set_up_teams()
 		cls.email_group = unique("MC Test Newsletter ")
 		frappe.get_doc({"doctype": "Email Group", "title": cls.email_group}).insert(ignore_permissions=True)
-
-	def setUp(self):
-		frappe.set_user("Administrator")
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
 
 	def associated_enquiry(self, **contact_values):
 		email = unique_email()

@@ -1,18 +1,17 @@
 """Associate: suggestions with reasons, linking to a Contact/Lead/Customer or creating one, timelines."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from message_center import messages
 from message_center.api import enquiry as api
 from message_center.enquiries import EnquiryActionError
 from message_center.tests.enquiry_fixtures import (
+	EnquiryTestCase,
 	AGENT,
 	OUTSIDER,
 	communications_of,
 	manual_enquiry,
 	on_timeline,
-	set_up_teams,
 	unique,
 	unique_email,
 	unique_phone,
@@ -28,18 +27,7 @@ def make_lead(name: str, **values) -> str:
 	return frappe.get_doc({"doctype": "Lead", "lead_name": name, **values}).insert(ignore_permissions=True).name
 
 
-class Associate(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		set_up_teams()
-
-	def setUp(self):
-		frappe.set_user("Administrator")
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-
+class Associate(EnquiryTestCase):
 	def test_suggestions_rank_email_then_phone_then_name_and_company_with_reasons(self):
 		first, last, company = unique("Olga"), unique("Orlova"), unique("Quokka Tiles ")
 		email, phone = unique_email("olga"), unique_phone()

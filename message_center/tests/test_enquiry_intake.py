@@ -10,6 +10,7 @@ from message_center.api import enquiry as api
 from message_center.api.web_form import rate_limit_key, visitor
 from message_center.enquiries import InvalidEnquiry
 from message_center.tests.enquiry_fixtures import (
+	EnquiryTestCase,
 	AGENT,
 	COLLEAGUE,
 	MANUAL_CHANNEL,
@@ -29,15 +30,7 @@ from message_center.tests.enquiry_fixtures import (
 from message_center.tests.factories import make_channel, make_contact
 
 
-class ManualIntake(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		set_up_teams()
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-
+class ManualIntake(EnquiryTestCase):
 	def test_create_enquiry_makes_the_enquiry_its_conversation_and_first_message(self):
 		email = unique_email()
 		enquiry, conversation = manual_enquiry(

@@ -2,18 +2,17 @@
 
 import frappe
 from frappe.desk.form.load import get_comments
-from frappe.tests.utils import FrappeTestCase
 
 from message_center import messages
 from message_center.api import enquiry as api
 from message_center.enquiries import EnquiryActionError
 from message_center.tests.enquiry_fixtures import (
+	EnquiryTestCase,
 	AGENT,
 	MANAGER,
 	OUTSIDER,
 	manual_enquiry,
 	on_timeline,
-	set_up_teams,
 	unique,
 	unique_email,
 )
@@ -29,18 +28,7 @@ def make_opportunity(party_doctype: str, party: str, status: str = "Open") -> st
 	return opportunity.name
 
 
-class Process(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		set_up_teams()
-
-	def setUp(self):
-		frappe.set_user("Administrator")
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-
+class Process(EnquiryTestCase):
 	def enquiry_with_lead(self, **fields):
 		from message_center.enquiries import intake
 

@@ -1,18 +1,17 @@
 """Suggested people: unmatched senders, Add as Lead / Add as Contact / Add to existing / Ignore."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from message_center import messages
 from message_center.api import people as api
 from message_center.tests.enquiry_fixtures import (
+	EnquiryTestCase,
 	AGENT,
 	MANUAL_CHANNEL,
 	OTHER_CHANNEL,
 	OUTSIDER,
 	manual_enquiry,
 	on_timeline,
-	set_up_teams,
 	unique_email,
 	unique_phone,
 )
@@ -35,18 +34,7 @@ def listed(user: str) -> dict:
 		frappe.set_user(previous)
 
 
-class SuggestedPeople(FrappeTestCase):
-	@classmethod
-	def setUpClass(cls):
-		super().setUpClass()
-		set_up_teams()
-
-	def setUp(self):
-		frappe.set_user("Administrator")
-
-	def tearDown(self):
-		frappe.set_user("Administrator")
-
+class SuggestedPeople(EnquiryTestCase):
 	def sender(self, address: str, channel: str = MANUAL_CHANNEL, name: str = "Sandy Sender", times: int = 1) -> list[str]:
 		names = []
 		for number in range(times):
