@@ -70,14 +70,21 @@ class Corpus:
 
 
 def build_corpus(
-	count: int, *, own_address: str = "info@acme.example", seed: int = 7, known_share: float = 0.3
+	count: int,
+	*,
+	own_address: str = "info@acme.example",
+	seed: int = 7,
+	known_share: float = 0.3,
+	start: int = 1,
 ) -> Corpus:
+	"""`count` messages numbered from `start` (Message-IDs and senders carry the number, so corpora with
+	distinct ranges never share a message)."""
 	randomiser = random.Random(seed)
 	corpus = Corpus(own_address=own_address)
 	kinds = [kind for kind, _weight in KINDS]
 	weights = [weight for _kind, weight in KINDS]
 	sent: list[CorpusMessage] = []  # earlier people's mail, to reply to
-	for number in range(1, count + 1):
+	for number in range(start, start + count):
 		kind = randomiser.choices(kinds, weights)[0]
 		if kind in ("reply", "subject_reply", "auto_reply", "bounce") and not sent:
 			kind = "new"

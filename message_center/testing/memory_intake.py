@@ -68,6 +68,10 @@ class MemoryIntake:
 	plans: list[IntakePlan] = field(default_factory=list)
 	keep_plans: bool = False
 	_conversation_by_key: dict[str, str] = field(default_factory=dict)
+	# (normalised subject, party) -> conversation ids: the shell's indexed thread_subject lookup
+	_conversations_by_subject: dict[tuple[str, str], list[str]] = field(
+		default_factory=lambda: defaultdict(list)
+	)
 
 	# ---- ThreadIndex --------------------------------------------------------------------------
 
@@ -86,10 +90,11 @@ class MemoryIntake:
 	) -> str | None:
 		found = [
 			(conversation.last_activity, conversation.id)
-			for conversation in self.conversations.values()
-			if conversation.subject == normalised_subject
-			and conversation.party == participant_address
-			and conversation.last_activity >= since
+			for conversation in map(
+				self.conversations.get,
+				self._conversations_by_subject.get((normalised_subject, participant_address), ()),
+			)
+			if conversation and conversation.last_activity >= since
 		]
 		return max(found)[1] if found else None
 
@@ -133,6 +138,7 @@ class MemoryIntake:
 				conversation.linked = (link.doctype, link.name) if link else None
 				conversation.suggestions = plan.sender_match.suggestions
 			self.conversations[conversation.id] = conversation
+			self._conversations_by_subject[(conversation.subject, conversation.party)].append(conversation.id)
 		conversation.message_keys.append(identity.message_id_key)
 		conversation.kinds.append(plan.kind)
 		conversation.last_activity = max(conversation.last_activity, at)
