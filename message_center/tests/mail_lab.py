@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import frappe
+from frappe.tests.utils import FrappeTestCase
 
 from message_center import email_sync
 from message_center.testing.dovecot import DovecotServer, SeedMessage, find_dovecot
@@ -48,6 +49,28 @@ def mail(
 		lines.append(f"Message-ID: {message_id}")
 	lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
 	return ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
+
+
+class DovecotTestCase(FrappeTestCase):
+	"""A private Dovecot for the test class, and for every test a fresh mailbox and address under
+	self.key."""
+
+	address_prefix = "sales"
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.dovecot = start_dovecot()
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.dovecot.stop()
+		super().tearDownClass()
+
+	def setUp(self):
+		self.key = suffix()
+		self.box = Mailbox(self.dovecot)
+		self.address = f"{self.address_prefix}-{self.key}@acme.example"
 
 
 class Mailbox:

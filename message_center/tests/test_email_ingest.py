@@ -5,20 +5,18 @@ import base64
 import json
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from message_center import messages
 from message_center.core import conversation_rules as rules
 from message_center.tests.factories import make_contact, make_team, timeline
 from message_center.tests.mail_lab import (
-	Mailbox,
+	DovecotTestCase,
 	channel_messages,
 	communications,
 	conversations,
 	mail,
 	make_email_channel,
 	settings,
-	start_dovecot,
 	suffix,
 	sync,
 )
@@ -30,11 +28,12 @@ PIXEL = base64.b64encode(
 ).decode()
 
 
-class EmailIngest(FrappeTestCase):
+class EmailIngest(DovecotTestCase):
+	address_prefix = "info"
+
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.dovecot = start_dovecot()
 		cls.team = make_team("MC Test Mail Team", [])
 		cls.key = suffix()
 		cls.customer = (
@@ -56,15 +55,19 @@ class EmailIngest(FrappeTestCase):
 		contact.save(ignore_permissions=True)
 		frappe.db.commit()
 
-	@classmethod
-	def tearDownClass(cls):
-		cls.dovecot.stop()
-		super().tearDownClass()
-
 	def setUp(self):
-		self.box = Mailbox(self.dovecot)
-		self.address = f"info-{suffix()}@acme.example"
+		super().setUp()
 		self.channel = make_email_channel(self.team, self.box, self.address)
+
+	def closed_conversation(self, message_id: str):
+		"""A customer's first mail, imported, and the conversation closed by a manager."""
+		self.box.deliver(mail(to=self.address, message_id=message_id))
+		sync(self.channel)
+		conversation = self.only_conversation()
+		conversation.apply_event(rules.Action.CLOSE, actor=rules.Actor("Administrator", is_manager=True))
+		conversation.save_via_rules()
+		frappe.db.commit()
+		return conversation
 
 	def only_conversation(self):
 		(conversation,) = conversations(self.channel)
@@ -201,12 +204,7 @@ class EmailIngest(FrappeTestCase):
 
 	def test_a_reply_to_a_closed_conversation_starts_a_new_one_as_the_rules_say(self):
 		first = f"<c1-{self.key}@customer.example>"
-		self.box.deliver(mail(to=self.address, message_id=first))
-		sync(self.channel)
-		conversation = self.only_conversation()
-		conversation.apply_event(rules.Action.CLOSE, actor=rules.Actor("Administrator", is_manager=True))
-		conversation.save_via_rules()
-		frappe.db.commit()
+		conversation = self.closed_conversation(first)
 		self.box.deliver(
 			mail(
 				to=self.address,
@@ -227,12 +225,7 @@ class EmailIngest(FrappeTestCase):
 
 	def test_auto_replies_bounces_and_list_mail_are_flagged_and_never_open_an_enquiry(self):
 		first = f"<a1-{self.key}@customer.example>"
-		self.box.deliver(mail(to=self.address, message_id=first))
-		sync(self.channel)
-		conversation = self.only_conversation()
-		conversation.apply_event(rules.Action.CLOSE, actor=rules.Actor("Administrator", is_manager=True))
-		conversation.save_via_rules()
-		frappe.db.commit()
+		conversation = self.closed_conversation(first)
 		self.box.deliver(
 			mail(
 				to=self.address,

@@ -2,7 +2,6 @@
 headers, attachments, the customer's answer threading back, failures kept visible, team isolation."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from message_center.api import reply as reply_api
 from message_center.core.mail_threading import make_reply_token, read_reply_token
@@ -11,15 +10,13 @@ from message_center.testing.smtp_sink import SmtpSink
 from message_center.testing.tcp_faults import closed_port
 from message_center.tests.factories import make_agent, make_contact, make_team, timeline
 from message_center.tests.mail_lab import (
-	Mailbox,
+	DovecotTestCase,
 	channel_messages,
 	communications,
 	conversations,
 	mail,
 	make_email_account,
 	make_email_channel,
-	start_dovecot,
-	suffix,
 	sync,
 )
 
@@ -41,11 +38,10 @@ def send_queued(communication: str) -> str:
 	return frappe.db.get_value("Email Queue", queue.name, "status")
 
 
-class EmailReply(FrappeTestCase):
+class EmailReply(DovecotTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.dovecot = start_dovecot()
 		cls.smtp = SmtpSink().start()
 		make_agent(AGENT)
 		make_agent(OTHER_AGENT)
@@ -56,13 +52,10 @@ class EmailReply(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		cls.smtp.stop()
-		cls.dovecot.stop()
 		super().tearDownClass()
 
 	def setUp(self):
-		self.key = suffix()
-		self.box = Mailbox(self.dovecot)
-		self.address = f"sales-{self.key}@acme.example"
+		super().setUp()
 		self.account = make_email_account(self.address, self.smtp.port)
 		self.channel = make_email_channel(self.team, self.box, self.address, email_account=self.account)
 		self.customer = f"jane.{self.key}@customer.example"

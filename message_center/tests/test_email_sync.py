@@ -5,7 +5,6 @@ import json
 import re
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils.background_jobs import get_job, is_job_enqueued
 
 from message_center import email_sync
@@ -14,6 +13,7 @@ from message_center.testing.dovecot import DovecotServer
 from message_center.testing.tcp_faults import FaultyProxy, SilentServer
 from message_center.tests.factories import make_agent, make_manager, make_team
 from message_center.tests.mail_lab import (
+	DovecotTestCase,
 	Mailbox,
 	channel_messages,
 	conversations,
@@ -21,8 +21,6 @@ from message_center.tests.mail_lab import (
 	make_email_channel,
 	settings,
 	site_config,
-	start_dovecot,
-	suffix,
 	sync,
 	sync_until_done,
 )
@@ -45,11 +43,10 @@ def numbered(count: int, key: str, address: str, body_lines: int = 3, start: int
 	]
 
 
-class EmailSync(FrappeTestCase):
+class EmailSync(DovecotTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.dovecot = start_dovecot()
 		make_agent(AGENT)
 		make_agent(OTHER_AGENT)
 		make_manager(MANAGER)
@@ -57,15 +54,8 @@ class EmailSync(FrappeTestCase):
 		cls.other_team = make_team("MC Test Mail Sync Other", [OTHER_AGENT])
 		frappe.db.commit()
 
-	@classmethod
-	def tearDownClass(cls):
-		cls.dovecot.stop()
-		super().tearDownClass()
-
 	def setUp(self):
-		self.key = suffix()
-		self.box = Mailbox(self.dovecot)
-		self.address = f"sales-{self.key}@acme.example"
+		super().setUp()
 		self.channel = make_email_channel(self.team, self.box, self.address)
 
 	def tearDown(self):
