@@ -69,6 +69,7 @@ after_request = ["message_center.api.web_form.add_cors_headers"]
 additional_timeline_content = {
 	"Contact": ["message_center.enquiry_process.tasks_on_timeline"],
 	"Lead": ["message_center.enquiry_process.tasks_on_timeline"],
+	"Customer": ["message_center.enquiry_process.tasks_on_timeline"],
 }
 
 # Email: every 5 minutes one deduplicated sync job per enabled Email channel; replies carry References.

@@ -60,6 +60,11 @@ class EnquiryActions(EnquiryTestCase):
 		extras = timeline_extras("Contact", contact)
 		self.assertEqual([row["todo"] for row in extras if row.get("todo")], [todo.name])
 		self.assertIn("Call back &lt;about&gt; pricing", extras[0]["content"])
+		# The account's timeline shows it too.
+		customer = frappe.get_doc({"doctype": "Customer", "customer_name": unique("MC Test Account "), "customer_type": "Company"})
+		customer.insert(ignore_permissions=True)
+		frappe.db.set_value("Enquiry", enquiry.name, "customer", customer.name)
+		self.assertEqual([row["todo"] for row in timeline_extras("Customer", customer.name) if row.get("todo")], [todo.name])
 		# An agent of another team opening the Contact does not see this team's tasks.
 		frappe.set_user(OUTSIDER)
 		self.assertFalse([row for row in timeline_extras("Contact", contact) if row.get("todo")])
