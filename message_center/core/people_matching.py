@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Literal
 
 from message_center.core.phone import normalise_e164
@@ -152,12 +153,18 @@ def _score(
 		reason for reason, matched in (("same email", same_email), ("same phone", same_phone)) if matched
 	]
 
-	name_score = name_similarity(name, candidate.display_name) if name and candidate.display_name else 0.0
-	name_score = name_score if name_score >= NAME_THRESHOLD else 0.0
+	name_score = (
+		_similarity(_fold(name), _fold(candidate.display_name), at_least=NAME_THRESHOLD)
+		if name and candidate.display_name
+		else 0.0
+	)
 	if name_score:
 		reasons.append("same name" if name_score >= 0.995 else f"similar name ({name_score:.2f})")
-	company_score = company_similarity(company, candidate.company) if company and candidate.company else 0.0
-	company_score = company_score if company_score >= COMPANY_THRESHOLD else 0.0
+	company_score = (
+		_similarity(_company_key(company), _company_key(candidate.company), at_least=COMPANY_THRESHOLD)
+		if company and candidate.company
+		else 0.0
+	)
 	if company_score:
 		reasons.append("same company" if company_score >= 0.995 else f"similar company ({company_score:.2f})")
 	domain = _shared_company_domain(email, candidate_emails) if not same_email else None
@@ -207,6 +214,7 @@ def _shared_company_domain(email: str | None, candidate_emails: set[str]) -> str
 	return domain if any(address.rpartition("@")[2] == domain for address in candidate_emails) else None
 
 
+@lru_cache(maxsize=4096)  # the same people's names are folded again for every sender ranked
 def _fold(text: str | None) -> str:
 	decomposed = unicodedata.normalize("NFKD", text or "")
 	without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
@@ -219,13 +227,16 @@ def _company_key(text: str | None) -> str:
 	return " ".join(meaningful or words)
 
 
-def _similarity(first: str, second: str) -> float:
+def _similarity(first: str, second: str, *, at_least: float = 0.0) -> float:
+	"""The better of the two orders' ratios; 0 when it is below at_least (decided on quick_ratio, an
+	upper bound of ratio, before the costly ratio itself)."""
 	if not first or not second:
 		return 0.0
 	if first == second:
 		return 1.0
-	in_order = SequenceMatcher(None, first, second).ratio()
-	sorted_words = SequenceMatcher(
-		None, " ".join(sorted(first.split())), " ".join(sorted(second.split()))
-	).ratio()
-	return max(in_order, sorted_words)
+	best = 0.0
+	for pair in ((first, second), (" ".join(sorted(first.split())), " ".join(sorted(second.split())))):
+		matcher = SequenceMatcher(None, *pair)
+		if matcher.quick_ratio() >= max(at_least, best):
+			best = max(best, matcher.ratio())
+	return best if best >= at_least else 0.0
