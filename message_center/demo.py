@@ -103,6 +103,9 @@ class DemoInbox:
 		self.random = random.Random(seed)
 		self.now = now_datetime()
 		self.used_numbers: set[str] = set()
+		# States in shuffled rounds of 20 (3 new, 5 waiting, 6 answered, 6 closed): any 20 conversations
+		# in a row show every state, however few the demo adds.
+		self.state_round: list[str] = []
 
 	def person(self, index: int) -> dict:
 		first, last = self.random.choice(words.FIRST_NAMES), self.random.choice(words.LAST_NAMES)
@@ -129,7 +132,7 @@ class DemoInbox:
 		person = self.person(index)
 		matched = self.random.random() < 0.6
 		links = {"contact": self.contact_for(person)} if matched else {}
-		state = self.random.choices(["new", "claimed_waiting", "answered", "closed"], weights=[15, 25, 32, 28])[0]
+		state = self.next_state()
 		started = self.start_time(state)
 		agent = self.random.choice(self.teams[team])
 		if kind in ("Web Form", "Manual"):
@@ -137,6 +140,12 @@ class DemoInbox:
 		else:
 			conversation = self.message_conversation(channel, kind, team, person, links, started)
 		self.play(conversation, kind, team, person, state, agent, started)
+
+	def next_state(self) -> str:
+		if not self.state_round:
+			self.state_round = ["new"] * 3 + ["claimed_waiting"] * 5 + ["answered"] * 6 + ["closed"] * 6
+			self.random.shuffle(self.state_round)
+		return self.state_round.pop()
 
 	def start_time(self, state: str):
 		if state == "new":
