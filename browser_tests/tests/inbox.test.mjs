@@ -156,8 +156,10 @@ describe("Message Center page", () => {
 		await agent.locator(`.mc-tab.active[data-name="${selected}"]`).waitFor();
 		await agent.keyboard.press("?");
 		await agent.locator(".modal.show .mc-shortcuts").waitFor();
+		await agent.waitForTimeout(400); // the dialog's fade-in
 		await screenshot(agent, "agent-shortcuts");
 		await agent.keyboard.press("Escape");
+		await agent.locator(".modal .mc-shortcuts").waitFor({ state: "hidden" });
 	});
 
 	it("shows an agent of another team nothing of it", async () => {
@@ -179,7 +181,12 @@ describe("Message Center page", () => {
 		await screenshot(outsider, "outsider-sees-nothing");
 	});
 
-	it("shows only my conversations under My Messages", async () => {
+	it("shows only my conversations under My Messages, reached from the profile menu", async () => {
+		await agent.locator(".navbar .dropdown-navbar-user [data-toggle=dropdown]").click();
+		const menu = agent.locator(".navbar .dropdown-navbar-user .dropdown-menu");
+		await menu.locator(".dropdown-item", { hasText: "Message Center" }).waitFor();
+		await menu.locator(".dropdown-item", { hasText: "My Messages" }).click();
+		await agent.waitForURL(/\/app\/message-center\/mine$/);
 		await openInbox(agent, "message-center/mine");
 		assert.equal(await agent.locator(".page-title .title-text").innerText(), "My Messages");
 		assert.equal(await agent.locator('.mc-view[data-view="unassigned"]').count(), 0);
