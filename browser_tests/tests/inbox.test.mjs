@@ -190,6 +190,7 @@ describe("Message Center page", () => {
 		await openInbox(agent, "message-center/mine");
 		assert.equal(await agent.locator(".page-title .title-text").innerText(), "My Messages");
 		assert.equal(await agent.locator('.mc-view[data-view="unassigned"]').count(), 0);
+		assert.equal(await agent.locator(".mc-filter-assignee").isVisible(), false, "no assignee filter on my own list");
 		await showView(agent, "closed");
 		await row(agent, first).waitFor();
 		await showView(agent, "open");

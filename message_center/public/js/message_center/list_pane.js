@@ -104,7 +104,10 @@ export class ListPane {
 	}
 
 	set_filters(changes) {
+		if (changes.mine_only) changes.assignee = "";
 		Object.assign(this.filters, changes);
+		// My Messages holds only my own conversations: filtering them by assignee makes no sense.
+		this.$wrapper.find(".mc-filter-assignee").val(this.filters.assignee || "").toggle(!this.filters.mine_only);
 		this.refresh();
 		if (!("search" in changes) || changes.view) this.refresh_counts();
 	}
