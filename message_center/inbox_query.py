@@ -1,7 +1,7 @@
 """The inbox list as SQL: views, filters, the user's own state, keyset pages and capped counts.
 
 Every query carries the same team scoping as frappe.get_list (DatabaseQuery's match conditions, which
-include our permission_query_conditions hook), and the rows are then loaded through frappe.get_list.
+include our permission_query_conditions hook), so a page's rows come out of the same query.
 Each view reads its page off a composite index in last-activity order (Conversation's
 on_doctype_update); counts stop at COUNT_CAP so no filter costs a scan of every conversation.
 """
@@ -161,14 +161,15 @@ def _after(cursor: tuple | None, params: dict) -> str:
 	)
 
 
-def page(filters: InboxFilters, user: str, scope: str, cursor: str | None = None, page_length: int = 20):
-	"""One page of conversation names with the user's state: ([row...], next_cursor).
-	`scope` is team_scope(user), computed once per request."""
+def page(filters: InboxFilters, user: str, scope: str, cursor: str | None = None, page_length: int = 20, fields=()):
+	"""One page of conversations (name, last_message_at and `fields`) with the user's state:
+	([row...], next_cursor). `scope` is team_scope(user), computed once per request."""
 	page_length = max(1, min(int(page_length or 20), MAX_PAGE_LENGTH))
 	params = {"user": user, "limit": page_length + 1}
 	where = _where(filters, user, scope, filters.view, params) + _after(decode_cursor(cursor), params)
+	columns = "".join(f", `tabConversation`.`{field}`" for field in fields if field not in ("name", "last_message_at"))
 	rows = frappe.db.sql(
-		f"""select `tabConversation`.name, `tabConversation`.last_message_at,
+		f"""select `tabConversation`.name, `tabConversation`.last_message_at{columns},
 			coalesce(state.starred, 0) as starred, {UNREAD} as unread, {ARCHIVED} as archived
 		from {conversation_table()} {STATE_JOIN}
 		where {where}

@@ -1,7 +1,7 @@
 """The Message Center inbox: the conversation list for each view, its counts, search and filter options.
 
 Every method works only on what the user may read: the list query carries frappe.get_list's team
-scoping and rows are loaded through frappe.get_list (see message_center.inbox_query).
+scoping (see message_center.inbox_query); single rows are loaded through frappe.get_list.
 """
 
 from __future__ import annotations
@@ -70,20 +70,21 @@ def rows_for(names: list[str], states: dict | None = None) -> list[dict]:
 	"""The list rows of `names` (already permission-filtered), in that order, with alerts and state."""
 	if not names:
 		return []
-	states = states or {}
 	loaded = {
 		row.name: row
 		for row in frappe.get_list("Conversation", filters={"name": ["in", names]}, fields=ROW_FIELDS, limit_page_length=0)
 	}
-	channels = _channel_info({row.channel for row in loaded.values()})
+	return list_rows([loaded[name] for name in names if name in loaded], states or {})
+
+
+def list_rows(loaded: list, states: dict) -> list[dict]:
+	"""Rows (with ROW_FIELDS) as the list shows them: channel kind, agent name, alerts, my marks."""
+	channels = _channel_info({row.channel for row in loaded})
 	thresholds = alert_thresholds()
 	now = now_datetime()
 	rows = []
-	for name in names:
-		row = loaded.get(name)
-		if row is None:
-			continue
-		state = states.get(name) or {}
+	for row in loaded:
+		state = states.get(row.name) or {}
 		alerts = compute_alerts(
 			is_open=row.status == "Open",
 			unclaimed_since=row.unclaimed_since,
@@ -114,10 +115,11 @@ def rows_for(names: list[str], states: dict | None = None) -> list[dict]:
 def _page(filters: inbox_query.InboxFilters, cursor, page_length) -> dict:
 	user = frappe.session.user
 	scope = inbox_query.team_scope(user)
-	names, next_cursor = inbox_query.page(filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20)
-	states = {row.name: row for row in names}
+	# The page query carries the same team scope as frappe.get_list, so it loads the rows' fields too:
+	# one query per page instead of a second get_list.
+	page, next_cursor = inbox_query.page(filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20, fields=ROW_FIELDS)
 	return {
-		"rows": rows_for([row.name for row in names], states),
+		"rows": list_rows(page, {row.name: row for row in page}),
 		"next_cursor": next_cursor,
 		"server_time": now_datetime(),
 	}
