@@ -25,6 +25,15 @@ STATE_JOIN = (
 	"left join `tabConversation User State` state"
 	" on state.conversation = `tabConversation`.name and state.user = %(user)s"
 )
+# Views that need my own row: an inner join lets MariaDB start from my few marks (its user indexes)
+# instead of walking every conversation of my teams.
+NEEDS_STATE = ("starred", "archived")
+
+
+def state_join(view: str) -> str:
+	return STATE_JOIN.replace("left join", "join", 1) if view in NEEDS_STATE else STATE_JOIN
+
+
 ARCHIVED = (
 	"(state.archived_at is not null and (`tabConversation`.last_inbound_at is null"
 	" or state.archived_at >= `tabConversation`.last_inbound_at))"
@@ -171,7 +180,7 @@ def page(filters: InboxFilters, user: str, scope: str, cursor: str | None = None
 	rows = frappe.db.sql(
 		f"""select `tabConversation`.name, `tabConversation`.last_message_at{columns},
 			coalesce(state.starred, 0) as starred, {UNREAD} as unread, {ARCHIVED} as archived
-		from {conversation_table()} {STATE_JOIN}
+		from {conversation_table()} {state_join(filters.view)}
 		where {where}
 		order by `tabConversation`.last_message_at desc, `tabConversation`.name desc
 		limit %(limit)s""",
@@ -190,6 +199,6 @@ def count(filters: InboxFilters, user: str, scope: str, view: str) -> int:
 	params = {"user": user, "cap": COUNT_CAP + 1}
 	where = _where(filters, user, scope, view, params)
 	return frappe.db.sql(
-		f"""select count(*) from (select 1 from {conversation_table()} {STATE_JOIN} where {where} limit %(cap)s) capped""",
+		f"""select count(*) from (select 1 from {conversation_table()} {state_join(view)} where {where} limit %(cap)s) capped""",
 		params,
 	)[0][0]
