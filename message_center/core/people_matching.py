@@ -153,18 +153,10 @@ def _score(
 		reason for reason, matched in (("same email", same_email), ("same phone", same_phone)) if matched
 	]
 
-	name_score = (
-		_similarity(_fold(name), _fold(candidate.display_name), at_least=NAME_THRESHOLD)
-		if name and candidate.display_name
-		else 0.0
-	)
+	name_score = _similar(name, candidate.display_name, _fold, NAME_THRESHOLD)
 	if name_score:
 		reasons.append("same name" if name_score >= 0.995 else f"similar name ({name_score:.2f})")
-	company_score = (
-		_similarity(_company_key(company), _company_key(candidate.company), at_least=COMPANY_THRESHOLD)
-		if company and candidate.company
-		else 0.0
-	)
+	company_score = _similar(company, candidate.company, _company_key, COMPANY_THRESHOLD)
 	if company_score:
 		reasons.append("same company" if company_score >= 0.995 else f"similar company ({company_score:.2f})")
 	domain = _shared_company_domain(email, candidate_emails) if not same_email else None
@@ -225,6 +217,11 @@ def _company_key(text: str | None) -> str:
 	words = _fold(re.sub(r"(?<=\w)\.(?=\w)", "", text or "")).split()  # "S.p.A." -> "spa"
 	meaningful = [word for word in words if word not in _COMPANY_NOISE]
 	return " ".join(meaningful or words)
+
+
+def _similar(first: str | None, second: str | None, key: Callable[[str], str], threshold: float) -> float:
+	"""How alike the two are once keyed, or 0 when either is missing or they are less alike than threshold."""
+	return _similarity(key(first), key(second), at_least=threshold) if first and second else 0.0
 
 
 def _similarity(first: str, second: str, *, at_least: float = 0.0) -> float:
