@@ -323,7 +323,9 @@ def main() -> None:
 		accounts = []
 		try:
 			# Frappe first: it takes a mail whose Message-ID some Communication already has for known
-			frappe_rate, frappe_count = measure_frappe_pull(server, FRAPPE_USER, key, args.frappe_messages, accounts)
+			frappe_rate, frappe_count = measure_frappe_pull(
+				server, FRAPPE_USER, key, args.frappe_messages, accounts
+			)
 			_rate, frappe_ours = measure_frappe_pull(server, USER, key, args.frappe_messages, accounts)
 			seen_by_frappe = server.flags(USER, "INBOX")
 			purge(channel=None, team=None, email_accounts=accounts, contact_suffix=None)

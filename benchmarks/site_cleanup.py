@@ -100,7 +100,8 @@ def _delete_files(records: dict[str, set[str]]) -> None:
 		listed = list(names)
 		for start in range(0, len(listed), 1000):
 			files += frappe.db.sql(
-				"select name, file_url, is_private from `tabFile` where attached_to_doctype=%s and attached_to_name in %s",
+				"""select name, file_url, is_private from `tabFile`
+				where attached_to_doctype=%s and attached_to_name in %s""",
 				(doctype, tuple(listed[start : start + 1000])),
 				as_dict=True,
 			)

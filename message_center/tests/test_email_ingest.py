@@ -138,7 +138,9 @@ class EmailIngest(DovecotTestCase):
 
 	def test_a_known_name_from_an_unknown_address_is_unmatched_with_ranked_suggestions(self):
 		private = f"ada.{self.key}@gmail.com"  # Ada, writing from home
-		self.box.deliver(mail(sender=f"{self.ada_name} <{private}>", to=self.address, message_id=f"<u-{self.key}@x>"))
+		self.box.deliver(
+			mail(sender=f"{self.ada_name} <{private}>", to=self.address, message_id=f"<u-{self.key}@x>")
+		)
 
 		sync(self.channel)
 
