@@ -241,7 +241,8 @@ def enqueue_processing(row: str):
 
 def process(channel_message: str) -> InboundResult | None:
 	"""Background job: file one accepted text. Safe to run twice or concurrently (a second run finds
-	it filed); a failure is kept on the row for review instead of being retried forever."""
+	it filed); a failure is kept on the row for review instead of being retried forever, unless the
+	database only timed out or chose it as a deadlock victim."""
 	row = frappe.db.get_value(
 		"Channel Message", channel_message, ["channel", "payload", "communication", "tombstone", "creation"], as_dict=True
 	)
@@ -258,10 +259,12 @@ def process(channel_message: str) -> InboundResult | None:
 			return result
 		except Exception as error:
 			frappe.db.rollback()
-			frappe.db.set_value(
-				"Channel Message", channel_message, {"needs_review": 1, "review_note": f"Could not be filed: {error!r}"[:1000]}
-			)
-			frappe.db.commit()
+			# A deadlock or lock wait is the database's moment, not the text's: the sweep tries again.
+			if not isinstance(error, frappe.QueryDeadlockError | frappe.QueryTimeoutError):
+				frappe.db.set_value(
+					"Channel Message", channel_message, {"needs_review": 1, "review_note": f"Could not be filed: {error!r}"[:1000]}
+				)
+				frappe.db.commit()
 			raise
 
 

@@ -247,7 +247,47 @@ class TwilioWebhooks(FrappeTestCase):
 		self.assertEqual(values.needs_review, 1)
 		self.assertIn("MessageSid", values.review_note)
 		self.assertIn("Broken on the way", values.payload)  # nothing lost
-		self.assertEqual(sms_inbound.process_pending(older_than_seconds=0, channel=self.channel), 0)
+		sms_inbound.process_pending(older_than_seconds=0, channel=self.channel)  # the sweep leaves it alone
+		frappe.db.commit()
+		self.assertIsNone(frappe.db.get_value("Channel Message", row.name, "communication"))
+
+	def test_a_text_caught_in_a_lock_wait_is_filed_later_not_parked_for_review(self):
+		number = random_number()
+		self.assertEqual(self.post(inbound(self.channel, number, "First")).status, 200)
+		conversation = frappe.db.get_value("Conversation", {"channel": self.channel, "party_address": number})
+		webhook = inbound(self.channel, number, "Waiting for a lock")
+		self.assertEqual(self.post(webhook, file=False).status, 200)
+		[row] = rows_for(dict(webhook_params(webhook))["MessageSid"])
+		locked, release = threading.Event(), threading.Event()
+		site = frappe.local.site
+
+		def hold_the_conversation():  # another transaction, on its own connection, is updating it
+			frappe.init(site=site)
+			frappe.connect()
+			try:
+				frappe.db.sql("select name from `tabConversation` where name = %s for update", (conversation,))
+				locked.set()
+				release.wait(30)
+				frappe.db.rollback()
+			finally:
+				frappe.destroy()
+
+		holder = threading.Thread(target=hold_the_conversation)
+		holder.start()
+		self.assertTrue(locked.wait(30))
+		try:
+			frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+			with self.assertRaises(frappe.QueryTimeoutError):
+				sms_inbound.process(row.name)
+		finally:
+			frappe.db.sql("set session innodb_lock_wait_timeout = 50")
+			release.set()
+			holder.join()
+		frappe.db.commit()
+		values = frappe.db.get_value("Channel Message", row.name, ["needs_review", "communication", "payload"], as_dict=True)
+		self.assertEqual((values.needs_review, values.communication), (0, None))
+		self.assertIn("Waiting for a lock", values.payload)
+		self.assertTrue(sms_inbound.process(row.name).communication)  # the sweep's next try files it
 
 	def test_abusers_are_rate_limited(self):
 		_set_rate_limit(3)
