@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import dataclass, field
 
 import frappe
-from frappe.utils import now_datetime, strip_html
+from frappe.utils import now_datetime
 
 from message_center.core import conversation_rules as rules
+from message_center.core.html_sanitize import html_to_text
 from message_center.realtime import publish_conversation_change
 
 PREVIEW_LENGTH = 140
@@ -116,7 +117,8 @@ def _party_opted_out(party_address: str, links: dict) -> bool:
 
 
 def _preview(content: str) -> str:
-	text = " ".join(strip_html(content or "").split())
+	# Paragraphs and line breaks become spaces: "<p>Hi</p><p>Name: Ann</p>" reads "Hi Name: Ann".
+	text = " ".join(html_to_text(content or "").split())
 	return text[: PREVIEW_LENGTH - 1] + "…" if len(text) > PREVIEW_LENGTH else text
 
 

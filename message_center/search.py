@@ -8,9 +8,10 @@ never a scan of the Communications (see message_center.core.inbox_search).
 from __future__ import annotations
 
 import frappe
-from frappe.utils import now_datetime, strip_html
+from frappe.utils import now_datetime
 
 from message_center.core import inbox_search
+from message_center.core.html_sanitize import html_to_text
 
 HEADER_FIELDS = ("party_name", "party_address", "subject", "contact", "lead", "customer")
 
@@ -49,7 +50,7 @@ def on_conversation_update(doc, method=None):
 def on_communication_insert(doc, method=None):
 	if doc.reference_doctype != "Conversation" or not doc.reference_name:
 		return
-	text = " ".join(strip_html(doc.content or "").split())
+	text = " ".join(html_to_text(doc.content or "").split())
 	if doc.subject and doc.subject not in text:
 		text = f"{doc.subject} {text}"
 	if text:
@@ -70,7 +71,7 @@ def rebuild(conversation: str):
 		fields=["subject", "content"],
 		order_by="communication_date asc",
 	):
-		body = inbox_search.append_body(body, f"{row.subject or ''} {strip_html(row.content or '')}")
+		body = inbox_search.append_body(body, f"{row.subject or ''} {html_to_text(row.content or '')}")
 	frappe.db.delete("Conversation Search", {"conversation": conversation})
 	_upsert(conversation, header=header_for(doc), body=body or None)
 

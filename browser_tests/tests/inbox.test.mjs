@@ -6,7 +6,12 @@ import { after, before, describe, it } from "node:test";
 import { api, bench, conversation, FIXTURES, launch, mails, openInbox, row, screenshot, session, showView, within } from "./helpers.mjs";
 
 const REALTIME_MS = 2000;
-const { first, second, outside, users } = FIXTURES;
+const { first, second, outside, enquiry, users } = FIXTURES;
+
+async function enquiryOf(page, name) {
+	const header = await api(page, "message_center.api.inbox.conversation", { conversation: name });
+	return JSON.parse(header.body).message.enquiry;
+}
 
 describe("Message Center page", () => {
 	let browser, agent, colleague, outsider;
@@ -36,7 +41,7 @@ describe("Message Center page", () => {
 		assert.match(await agent.locator('.mc-view[data-view="unassigned"] .mc-view-count').innerText(), /^\d+\+?$/);
 		assert.match(await row(agent, first).innerText(), /Bianca Browser[\s\S]*BT Website[\s\S]*BT Sales[\s\S]*Unclaimed[\s\S]*quote a new roof/);
 		assert.equal(await row(agent, first).locator(".mc-alert-unclaimed").count(), 1, "unclaimed alert shown");
-		assert.equal(await agent.title(), "(2) Message Center", "unread count in the browser tab title");
+		assert.equal(await agent.title(), "(3) Message Center", "unread count in the browser tab title");
 
 		await agent.fill(".mc-search-input", "Bianca Browser");
 		await agent.waitForFunction((name) => {
@@ -56,7 +61,7 @@ describe("Message Center page", () => {
 		await conversation(agent, first).locator(".mc-item").first().waitFor();
 		const tabs = await agent.locator(".mc-tab .mc-tab-title").allInnerTexts();
 		assert.deepEqual(tabs, ["Carl Second", "Bianca Browser"]);
-		await agent.waitForFunction(() => document.title === "Message Center", null, { timeout: 2000 });
+		await agent.waitForFunction(() => document.title === "(1) Message Center", null, { timeout: 2000 });
 		assert.equal(await agent.locator(".mc-tab.active .mc-tab-title").innerText(), "Bianca Browser");
 		assert.match(await conversation(agent, first).locator(".mc-item-in").first().innerText(), /quote a new roof/);
 		await screenshot(agent, "agent-two-tabs");
@@ -147,6 +152,28 @@ describe("Message Center page", () => {
 		await screenshot(agent, "agent-closed");
 	});
 
+	it("edits the consumer details of an enquiry; Potential Lead = Yes reveals the extra fields", async () => {
+		await showView(agent, "open");
+		await row(agent, enquiry).click();
+		const details = conversation(agent, enquiry).locator(".mc-details");
+		const company = details.locator('input[data-fieldname="company_name"]');
+		await company.waitFor();
+		assert.equal(await details.locator('input[data-fieldname="person_name"]').inputValue(), "Dora Details");
+		const extra = details.locator('.frappe-control[data-fieldname="existing_customer"]');
+		assert.equal(await extra.isVisible(), false, "extra fields hidden until Potential Lead = Yes");
+		await details.locator('select[data-fieldname="potential_lead"]').selectOption("Yes");
+		await extra.waitFor();
+		await company.fill("Skylight Studio Ltd");
+		await details.locator(".mc-details-save").click();
+		await agent.locator(".alert-message", { hasText: "Consumer details saved" }).waitFor();
+		await screenshot(agent, "agent-consumer-details");
+		const saved = await api(agent, "message_center.api.enquiry.get", { enquiry: await enquiryOf(agent, enquiry) });
+		assert.equal(saved.status, 200, saved.body);
+		const values = JSON.parse(saved.body).message;
+		assert.equal(values.company_name, "Skylight Studio Ltd");
+		assert.equal(values.potential_lead, "Yes");
+	});
+
 	it("moves through the list with j/k and Enter and shows the shortcuts with ?", async () => {
 		await agent.locator(".mc-rows").click({ position: { x: 5, y: 5 } }).catch(() => {});
 		await agent.locator(".mc-search-input").focus();
@@ -167,11 +194,11 @@ describe("Message Center page", () => {
 	it("shows an agent of another team nothing of it", async () => {
 		await openInbox(outsider);
 		await row(outsider, outside).waitFor();
-		for (const name of [first, second]) assert.equal(await row(outsider, name).count(), 0);
+		for (const name of [first, second, enquiry]) assert.equal(await row(outsider, name).count(), 0);
 		for (const view of ["closed", "unread", "unmatched"]) {
 			await showView(outsider, view);
 			await outsider.waitForTimeout(300);
-			for (const name of [first, second]) assert.equal(await row(outsider, name).count(), 0, view);
+			for (const name of [first, second, enquiry]) assert.equal(await row(outsider, name).count(), 0, view);
 		}
 		await outsider.fill(".mc-search-input", "Bianca");
 		await outsider.waitForSelector(".mc-list-empty");

@@ -83,6 +83,15 @@ def _conversation(channel: str, address: str, name: str, text: str) -> str:
 	return conversation.name
 
 
+def _enquiry_conversation() -> str:
+	"""A website enquiry: its conversation shows the consumer details panel."""
+	from message_center import enquiries
+
+	fields = {"person_name": "Dora Details", "email_id": "dora.details@example.com", "message": "Do you fit skylights?"}
+	enquiry = enquiries.intake(WEB_CHANNEL, fields, source="Web Form")
+	return frappe.db.get_value("Enquiry", enquiry.name, "conversation")
+
+
 def create(smtp_port: int = 2525) -> dict:
 	frappe.set_user("Administrator")
 	users = {role: _user(*details) for role, details in AGENTS.items()}
@@ -112,6 +121,7 @@ def create(smtp_port: int = 2525) -> dict:
 		"first": _conversation(WEB_CHANNEL, "bianca.browser@example.com", "Bianca Browser", "Could you quote a new roof?"),
 		"second": _conversation(PHONE_CHANNEL, "carl.second@example.com", "Carl Second", "Gutters are overflowing."),
 		"outside": _conversation(SERVICE_CHANNEL, "sven.service@example.com", "Sven Service", "Service team only."),
+		"enquiry": _enquiry_conversation(),
 		"smtp_port": int(smtp_port),
 	}
 	frappe.db.commit()

@@ -36,7 +36,7 @@ class InboxSearch(FrappeTestCase):
 		cls.by_text = make_conversation(channel, "peter@example.net", party_name="Peter Parker")
 		cls.closed = make_conversation(channel, "closed@example.net", party_name="Clara Closed")
 		cls.outside = make_conversation(outside_channel, "other@example.net", party_name=f"Maria {cls.token}ez")
-		messages.record_inbound(cls.by_text, content=f"<p>The gutter on the roof leaks {cls.token}quux</p>")
+		messages.record_inbound(cls.by_text, content=f"<p>The gutter on the roof leaks {cls.token}quux</p><p>{cls.token}second paragraph</p>")
 		messages.record_inbound(cls.closed, content=f"Old matter {cls.token}closed")
 		messages.record_inbound(cls.outside, content=f"Same words {cls.token}quux")
 		frappe.set_user("Administrator")
@@ -75,6 +75,11 @@ class InboxSearch(FrappeTestCase):
 		self.assertEqual(self.found(f"quote {self.token}"), {self.by_phone.name})
 		self.assertEqual(self.found(f"gutter {self.token}quux"), {self.by_text.name})
 		self.assertEqual(self.found(f"{self.token}closed"), {self.closed.name})
+
+	def test_paragraphs_stay_separate_words_in_search_and_preview(self):
+		self.assertEqual(self.found(f"{self.token}second"), {self.by_text.name})
+		preview = frappe.db.get_value("Conversation", self.by_text.name, "last_message_preview")
+		self.assertIn(f"{self.token}quux {self.token}second paragraph", preview)
 
 	def test_search_never_crosses_teams(self):
 		self.assertNotIn(self.outside.name, self.found(f"{self.token}quux"))

@@ -36,15 +36,24 @@ export class DetailsPanel {
 
 	async load() {
 		const data = this.view.data;
-		this.enquiry = null;
+		let enquiry = null;
 		if (data.enquiry) {
 			try {
-				this.enquiry = await call("enquiry.get", { enquiry: data.enquiry });
+				enquiry = await call("enquiry.get", { enquiry: data.enquiry });
 			} catch (error) {
-				this.enquiry = null;
+				enquiry = null;
 			}
 		}
-		this.render();
+		// A refresh (realtime, an action) must not throw away what the agent is typing here.
+		const keep = enquiry && this.enquiry && enquiry.name === this.enquiry.name && this.has_unsaved_changes();
+		this.enquiry = enquiry;
+		if (!keep) this.render();
+	}
+
+	has_unsaved_changes() {
+		if (!this.form || !this.enquiry) return false;
+		const values = this.form.get_values(true) || {};
+		return EDITABLE.some((field) => (this.enquiry[field] || null) !== (values[field] || null));
 	}
 
 	render() {
