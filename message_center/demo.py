@@ -57,16 +57,23 @@ def create_people(password: str | None) -> dict[str, list[str]]:
 		teams[team] = [ensure_user(email, first, last, [AGENT_ROLE, "Sales User"], password) for email, first, last in agents]
 	ensure_user(*words.MANAGER, [MANAGER_ROLE, "Sales User", "Sales Manager"], password)
 	for team, members in teams.items():
-		doc = frappe.get_doc("Message Center Team", team) if frappe.db.exists("Message Center Team", team) else frappe.get_doc(
-			{"doctype": "Message Center Team", "team_name": team, "description": f"Demo {team.lower()} team"}
-		)
-		present = {row.user for row in doc.members}
-		for user in members:
-			if user not in present:
-				doc.append("members", {"user": user})
-		doc.save(ignore_permissions=True)
-	clear_team_cache()
+		ensure_team(team, members, description=f"Demo {team.lower()} team")
 	return teams
+
+
+def ensure_team(name: str, members: list[str], description: str | None = None) -> str:
+	"""A Message Center Team holding (at least) these members, created when missing."""
+	if frappe.db.exists("Message Center Team", name):
+		doc = frappe.get_doc("Message Center Team", name)
+	else:
+		doc = frappe.get_doc({"doctype": "Message Center Team", "team_name": name, "description": description})
+	present = {row.user for row in doc.members}
+	for user in members:
+		if user not in present:
+			doc.append("members", {"user": user})
+	doc.save(ignore_permissions=True)
+	clear_team_cache()
+	return doc.name
 
 
 def create_channels():

@@ -15,8 +15,8 @@ from __future__ import annotations
 import frappe
 
 from message_center import messages
-from message_center.demo import ensure_user
-from message_center.permissions import AGENT_ROLE, clear_team_cache
+from message_center.demo import ensure_team, ensure_user
+from message_center.permissions import AGENT_ROLE
 
 PASSWORD = "Browser-Test-2026!"
 AGENTS = {
@@ -31,14 +31,6 @@ ACCOUNT = "BT Outgoing"
 
 def _user(email: str, first: str, last: str) -> str:
 	return ensure_user(email, first, last, [AGENT_ROLE, "Sales User"], PASSWORD)
-
-
-def _team(name: str, members: list[str]):
-	team = frappe.get_doc("Message Center Team", name) if frappe.db.exists("Message Center Team", name) else frappe.get_doc(
-		{"doctype": "Message Center Team", "team_name": name}
-	)
-	team.set("members", [{"user": user} for user in members])
-	team.save(ignore_permissions=True)
 
 
 def _email_account(smtp_port: int) -> str:
@@ -95,9 +87,8 @@ def _enquiry_conversation() -> str:
 def create(smtp_port: int = 2525) -> dict:
 	frappe.set_user("Administrator")
 	users = {role: _user(*details) for role, details in AGENTS.items()}
-	_team(SALES, [users["agent"], users["colleague"]])
-	_team(SERVICE, [users["outsider"]])
-	clear_team_cache()
+	ensure_team(SALES, [users["agent"], users["colleague"]])
+	ensure_team(SERVICE, [users["outsider"]])
 	account = _email_account(int(smtp_port))
 	_channel(WEB_CHANNEL, SALES, "Web Form", email_account=account)
 	_channel(PHONE_CHANNEL, SALES, "Manual", email_account=account)
