@@ -170,17 +170,24 @@ def _after(cursor: tuple | None, params: dict) -> str:
 	)
 
 
-def page(filters: InboxFilters, user: str, scope: str, cursor: str | None = None, page_length: int = 20, fields=()):
+def page(
+	filters: InboxFilters, user: str, scope: str, cursor: str | None = None, page_length: int = 20, fields=(), with_channel=False
+):
 	"""One page of conversations (name, last_message_at and `fields`) with the user's state:
-	([row...], next_cursor). `scope` is team_scope(user), computed once per request."""
+	([row...], next_cursor). `scope` is team_scope(user), computed once per request. `with_channel`
+	adds the channel's kind and campaign (channel_kind, campaign) from the same query."""
 	page_length = max(1, min(int(page_length or 20), MAX_PAGE_LENGTH))
 	params = {"user": user, "limit": page_length + 1}
 	where = _where(filters, user, scope, filters.view, params) + _after(decode_cursor(cursor), params)
 	columns = "".join(f", `tabConversation`.`{field}`" for field in fields if field not in ("name", "last_message_at"))
+	channel_join = ""
+	if with_channel:
+		columns += ", channel_row.kind as channel_kind, channel_row.campaign"
+		channel_join = "left join `tabChannel` channel_row on channel_row.name = `tabConversation`.channel"
 	rows = frappe.db.sql(
 		f"""select `tabConversation`.name, `tabConversation`.last_message_at{columns},
 			coalesce(state.starred, 0) as starred, {UNREAD} as unread, {ARCHIVED} as archived
-		from {conversation_table()} {state_join(filters.view)}
+		from {conversation_table()} {state_join(filters.view)} {channel_join}
 		where {where}
 		order by `tabConversation`.last_message_at desc, `tabConversation`.name desc
 		limit %(limit)s""",

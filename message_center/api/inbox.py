@@ -60,6 +60,8 @@ def _filters(view="open", mine_only=0, channel=None, assignee=None, search=None)
 
 def _channel_info(channels: set) -> dict:
 	# Only the channels of conversations the user was just allowed to load.
+	if not channels:
+		return {}
 	return {
 		row.name: row
 		for row in frappe.get_all("Channel", filters={"name": ["in", [*channels]]}, fields=["name", "kind", "campaign"])
@@ -79,7 +81,8 @@ def rows_for(names: list[str], states: dict | None = None) -> list[dict]:
 
 def list_rows(loaded: list, states: dict) -> list[dict]:
 	"""Rows (with ROW_FIELDS) as the list shows them: channel kind, agent name, alerts, my marks."""
-	channels = _channel_info({row.channel for row in loaded})
+	# Page rows carry their channel's kind and campaign (joined); rows loaded by name look them up.
+	channels = _channel_info({row.channel for row in loaded if "channel_kind" not in row})
 	thresholds = alert_thresholds()
 	now = now_datetime()
 	rows = []
@@ -92,7 +95,7 @@ def list_rows(loaded: list, states: dict) -> list[dict]:
 			now=now,
 			thresholds=thresholds,
 		)
-		channel = channels.get(row.channel) or frappe._dict()
+		channel = channels.get(row.channel) or frappe._dict(kind=row.get("channel_kind"), campaign=row.get("campaign"))
 		rows.append(
 			{
 				**row,
@@ -117,7 +120,9 @@ def _page(filters: inbox_query.InboxFilters, cursor, page_length) -> dict:
 	scope = inbox_query.team_scope(user)
 	# The page query carries the same team scope as frappe.get_list, so it loads the rows' fields too:
 	# one query per page instead of a second get_list.
-	page, next_cursor = inbox_query.page(filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20, fields=ROW_FIELDS)
+	page, next_cursor = inbox_query.page(
+		filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20, fields=ROW_FIELDS, with_channel=True
+	)
 	return {
 		"rows": list_rows(page, {row.name: row for row in page}),
 		"next_cursor": next_cursor,
