@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 from pathlib import Path
+
+from bench_site import connect, ensure_bench_python
 
 TEAMS = [f"MC Bench Team {index}" for index in range(1, 5)]
 CHANNELS = [f"MC Bench Channel {index}" for index in range(1, 5)]
@@ -36,24 +36,8 @@ PAGE_LENGTH = 20
 WORDS = "roof gutter quote invoice delivery window boiler kitchen survey deposit refund warranty".split()
 
 
-def _ensure_bench_python(bench: Path):
-	"""Frappe lives in the bench's env: re-run there when started elsewhere."""
-	try:
-		import frappe  # noqa: F401
-	except ImportError:
-		python = bench / "env" / "bin" / "python"
-		if not python.exists():
-			sys.exit(f"no bench env at {python}")
-		os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
 
 
-def _connect(bench: Path, site: str):
-	import frappe
-
-	os.chdir(bench / "sites")
-	frappe.init(site=site, sites_path=".")
-	frappe.connect()
-	return frappe
 
 
 def _user(frappe, email: str, first: str):
@@ -132,7 +116,7 @@ def seed(frappe, conversations: int, messages: int):
 		)
 		frappe.db.commit()
 	frappe.db.sql(
-		f"""insert into `tabConversation Search` (name, conversation, header_text, body_text, creation, modified, owner, modified_by, docstatus, idx)
+		"""insert into `tabConversation Search` (name, conversation, header_text, body_text, creation, modified, owner, modified_by, docstatus, idx)
 		select name, name, concat_ws(' ', name, party_name, party_address, subject), concat(last_message_preview, ' ', replace(name, '-', ' ')),
 			creation, modified, 'Administrator', 'Administrator', 0, 0
 		from `tabConversation` where name like %(prefix)s""",
@@ -232,8 +216,8 @@ def main():
 	parser.add_argument("--reseed", action="store_true")
 	args = parser.parse_args()
 	bench = Path(args.bench).expanduser()
-	_ensure_bench_python(bench)
-	frappe = _connect(bench, args.site)
+	ensure_bench_python(bench)
+	frappe = connect(bench, args.site)
 	try:
 		frappe.set_user("Administrator")
 		setup_people(frappe)

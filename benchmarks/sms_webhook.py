@@ -36,30 +36,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench_site import connect, ensure_bench_python
+
 REPO = Path(__file__).resolve().parent.parent
 CHANNEL = "MC Bench SMS"
 TEAM = "MC Bench SMS"
 ACCOUNT_SID = "AC" + "be" * 16
 
 
-def _ensure_bench_python(bench: Path):
-	"""Frappe and the twilio SDK live in the bench's env: re-run there when started elsewhere."""
-	try:
-		import frappe  # noqa: F401
-		import twilio  # noqa: F401
-	except ImportError:
-		python = bench / "env" / "bin" / "python"
-		if not python.exists():
-			sys.exit(f"no bench env at {python}")
-		os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
 
 
-def _connect(bench: Path, site: str):
-	import frappe
-
-	frappe.init(site=site, sites_path=str(bench / "sites"))
-	frappe.connect()
-	return frappe
 
 
 def setup_channel(frappe) -> tuple[str, str]:
@@ -279,7 +265,7 @@ def main():
 	parser.add_argument("--drain-timeout", type=float, default=120, help="seconds the workers get to file every text")
 	args = parser.parse_args()
 	bench = Path(args.bench).expanduser().resolve()
-	_ensure_bench_python(bench)
+	ensure_bench_python(bench, "twilio")
 	sys.path.insert(0, str(REPO))
 	common = json.loads((bench / "sites" / "common_site_config.json").read_text())
 	site = args.site or common.get("default_site")
@@ -288,8 +274,7 @@ def main():
 	if not site:
 		sys.exit("name the site with --site")
 
-	os.chdir(bench / "sites")  # frappe logs to ../logs relative to the working directory, as bench runs it
-	frappe = _connect(bench, site)
+	frappe = connect(bench, site)
 	webhook_url, token = setup_channel(frappe)
 	file_leftovers(frappe)
 	sids, order = build_requests(webhook_url, token, args.requests, args.replays, args.senders, args.seed)
