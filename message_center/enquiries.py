@@ -114,6 +114,33 @@ def intake(channel: str, fields: dict, *, source: str, extra: dict | None = None
 	return enquiry
 
 
+def open_channel_enquiry(conversation, channel_doc, *, source: str, message: str, person=None, links=None, **person_fields) -> str:
+	"""The Enquiry of a conversation a channel (mail, SMS) has just started; returns its name.
+
+	`person` is (doctype, name) when the sender matched someone: the enquiry then starts Associated,
+	as the enquiry rules say. `person_fields` are the details as given (person_name, email_id, phone)."""
+	status = rules.Status.NEW
+	if person:
+		status = rules.decide(rules.EnquiryState(), rules.Request(rules.Action.ASSOCIATE, person=person)).status
+	enquiry = frappe.get_doc(
+		{
+			"doctype": "Enquiry",
+			"source": source,
+			"channel": channel_doc.name,
+			"conversation": conversation.name,
+			"team": conversation.team,
+			"campaign": channel_doc.campaign,
+			"message": (message or "")[:10000],
+			"status": rules.Status(status).value,
+			**person_fields,
+			**(links or {}),
+		}
+	)
+	enquiry.flags.via_actions = True  # the status above came from the enquiry rules
+	enquiry.insert(ignore_permissions=True)
+	return enquiry.name
+
+
 def _usable_channel(channel: str | None):
 	if not channel or not frappe.db.exists("Channel", channel):
 		frappe.throw(_("Channel {0} not found.").format(channel or ""), InvalidEnquiry)

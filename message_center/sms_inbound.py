@@ -128,6 +128,26 @@ def _start(channel: str, number: str, match: PhoneMatch, at):
 	)
 
 
+def _open_enquiry(channel, conversation, text: IncomingText, match: PhoneMatch):
+	"""A text starting a conversation is an enquiry (source SMS), like a new mail thread; a bare
+	STOP/START/HELP is not."""
+	from message_center.enquiries import open_channel_enquiry
+
+	person = ("Contact", match.contact) if match.contact else ("Lead", match.lead) if match.lead else None
+	enquiry = open_channel_enquiry(
+		conversation,
+		channel,
+		source="SMS",
+		message=text.body,
+		person=person,
+		links=match.links(),
+		person_name=(match.party_name or text.number)[:140],
+		phone=text.number,
+	)
+	frappe.db.set_value("Conversation", conversation.name, "enquiry", enquiry, update_modified=False)
+	conversation.enquiry = enquiry
+
+
 def _attach_media(communication: str, text: IncomingText):
 	for index, (url, content_type) in enumerate(text.media):
 		extension = (content_type.split("/")[-1].split(";")[0].strip() if "/" in content_type else "") or "bin"
@@ -182,6 +202,8 @@ def store(channel, row: str, params: Mapping, at=None) -> InboundResult:
 		# Before the conversation is loaded or started, so it is not born opted out.
 		sms_optout.opt_in(text.number, contact=contact, keyword=keyword.keyword, channel=channel.name, at=at)
 	conversation = frappe.get_doc("Conversation", existing) if existing else _start(channel.name, text.number, match, at)
+	if not existing and keyword.action == sms_keywords.NONE:
+		_open_enquiry(channel, conversation, text, match)
 
 	conversation, communication = messages.record_inbound(
 		conversation, content=_content(text), at=at, phone_no=text.number, sender_full_name=conversation.party_name

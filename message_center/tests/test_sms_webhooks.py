@@ -94,6 +94,11 @@ class TwilioWebhooks(FrappeTestCase):
 		self.assertIn("&lt;b&gt;Sundays&lt;/b&gt;", communication.content)
 		self.assertIn(communication.name, timeline("Contact", contact.name))
 		self.assertIn(communication.name, timeline("Customer", customer.name))
+		# A new conversation is an enquiry, already associated with the person who texted.
+		enquiry = frappe.get_doc("Enquiry", conversation.enquiry)
+		self.assertEqual((enquiry.source, enquiry.status, enquiry.conversation), ("SMS", "Associated", conversation.name))
+		self.assertEqual((enquiry.contact, enquiry.customer, enquiry.phone), (contact.name, customer.name, number))
+		self.assertIn("Sundays", enquiry.message)
 
 	def test_texts_join_the_open_conversation_and_start_a_new_one_after_close(self):
 		number = random_number()
@@ -113,6 +118,17 @@ class TwilioWebhooks(FrappeTestCase):
 		)
 		self.assertEqual([row.status for row in conversations], ["Closed", "Open"])
 		self.assertEqual(frappe.db.get_value("Conversation", conversations[1].name, "message_count"), 1)
+		# Each conversation is one enquiry; an unknown number's is New, for the agent to associate.
+		enquiries = [frappe.db.get_value("Conversation", row.name, "enquiry") for row in conversations]
+		self.assertEqual(len(set(filter(None, enquiries))), 2)
+		self.assertEqual(frappe.get_all("Enquiry", filters={"conversation": first}, pluck="status"), ["New"])
+
+	def test_a_new_number_texting_only_a_keyword_opens_no_enquiry(self):
+		number = random_number()
+		self.assertEqual(self.post(inbound(self.channel, number, "HELP")).status, 200)
+		[conversation] = frappe.get_all("Conversation", filters={"channel": self.channel, "party_address": number}, pluck="name")
+		self.assertIsNone(frappe.db.get_value("Conversation", conversation, "enquiry"))
+		self.assertFalse(frappe.db.exists("Enquiry", {"conversation": conversation}))
 
 	def test_missing_forged_and_tampered_signatures_get_403_and_write_nothing(self):
 		number = random_number()
