@@ -154,3 +154,38 @@ def test_similarity_ignores_accents_case_order_and_legal_forms():
 	assert company_similarity("Kunde GmbH & Co. KG", "KUNDE") == 1.0
 	assert company_similarity("Dupont S.A.R.L.", "Dupont SARL") == 1.0
 	assert company_similarity(None, "Acme") == 0.0
+
+
+def _reference_similarity(first: str, second: str, at_least: float) -> float:
+	"""Both orders' difflib ratios, each tried when its quick_ratio allows: what the bounds must equal."""
+	from difflib import SequenceMatcher
+
+	if not first or not second:
+		return 0.0
+	if first == second:
+		return 1.0
+	best = 0.0
+	for pair in ((first, second), (" ".join(sorted(first.split())), " ".join(sorted(second.split())))):
+		matcher = SequenceMatcher(None, *pair)
+		if matcher.quick_ratio() >= max(at_least, best):
+			best = max(best, matcher.ratio())
+	return best if best >= at_least else 0.0
+
+
+def test_similarity_bounds_never_change_a_score():
+	import random
+
+	from message_center.core.people_matching import _fold, _similarity
+
+	names = [
+		"Jane Doe", "Doe Jane", "Jane Doé", "John Doe", "Hans Müller", "Müller, Hans", "Customer 1",
+		"Customer 13", "Customer 31", "Ana María García", "Garcia Ana", "Bob Builder", "Acme", "ACME Ltd",
+		"J. D.", "Jean-Luc Picard", "Picard Jean Luc", "Ola Nordmann", "Kari Nordmann", "a  b ", "b a",
+	]  # fmt: skip
+	rng = random.Random(7)
+	names += ["".join(rng.choice("abcde ") for _ in range(rng.randint(1, 14))) for _ in range(150)]
+	for first in names:
+		for second in names:
+			for threshold in (0.0, 0.75, 0.85):
+				pair = (_fold(first), _fold(second)) if rng.random() < 0.5 else (first, second)
+				assert _similarity(*pair, at_least=threshold) == _reference_similarity(*pair, threshold), pair

@@ -11,6 +11,7 @@ the new part: an agent should rather read a quote twice than miss a word.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from mailparser_reply.parser import EmailMessage
 
@@ -49,7 +50,7 @@ def _library_new_part(text: str) -> str:
 
 	probe = "\n".join(stand_in(line) for line in text[:_MAX_CHARS_ANALYSED].split("\n"))
 	try:
-		message = EmailMessage(text=probe, languages=list(_REPLY_LANGUAGES), keep_hyphen_lists=True).read()
+		message = _EmailMessage(text=probe, languages=list(_REPLY_LANGUAGES), keep_hyphen_lists=True).read()
 	except Exception:  # a third-party heuristic: never let it lose the mail
 		return text
 	if not message.replies:
@@ -82,3 +83,56 @@ def _cut_trailing_quote(text: str) -> str:
 			start -= span
 			break
 	return "\n".join(lines[:start]).rstrip()
+
+
+class _LineStartFinder:
+	"""findall of the library's reply-header pattern, tried only where a header can begin.
+
+	Every header pattern starts at the start of a line or at a line break, except the
+	Danish "-----Oprindelig meddelelse-----" separator, which may start inside a line. Scanning with
+	`match` at those positions in order, resuming after each match, gives exactly what findall gives
+	(none of the patterns matches the empty string), without trying the long alternation at every
+	character: that scan was a third of the whole pipeline's time.
+	"""
+
+	_MID_LINE_START = re.compile(r"-----oprindelig meddelelse-----", re.IGNORECASE)
+
+	def __init__(self, pattern: re.Pattern):
+		self.pattern = pattern
+
+	def findall(self, text: str) -> list:
+		starts = {0}
+		starts.update(match.start() for match in re.finditer("\n", text))
+		starts.update(match.end() for match in re.finditer("\n", text))
+		starts.update(match.start() for match in self._MID_LINE_START.finditer(text))
+		found, resume = [], 0
+		for start in sorted(starts):
+			if start < resume or start > len(text):
+				continue
+			match = self.pattern.match(text, start)
+			if match is None:
+				continue
+			found.append(self._item(match))
+			resume = match.end()
+		return found
+
+	def _item(self, match: re.Match):
+		if self.pattern.groups == 0:
+			return match.group(0)
+		if self.pattern.groups == 1:
+			return match.group(1) or ""
+		return match.groups("")
+
+
+_HEADER_FINDERS: dict[tuple[str, ...], _LineStartFinder] = {}
+
+
+class _EmailMessage(EmailMessage):
+	"""The library's message, with its header search done by _LineStartFinder (same result)."""
+
+	@cached_property
+	def HEADER_REGEX(self):  # noqa: N802 (the library's name)
+		languages = tuple(self.languages)
+		if languages not in _HEADER_FINDERS:
+			_HEADER_FINDERS[languages] = _LineStartFinder(EmailMessage.HEADER_REGEX.fget(self))
+		return _HEADER_FINDERS[languages]
