@@ -99,10 +99,19 @@ class DbThreadIndex:
 
 class DbPeopleDirectory:
 	"""core.mail_intake.PeopleDirectory over the app's people matching (message_center.people): Contacts
-	with any of their emails, Leads and Customers, exact matches first, then similar names."""
+	with any of their emails, Leads and Customers, exact matches first, then similar names.
+
+	One directory serves one sync run: a sender who wrote several new threads in it is matched once
+	(about ten queries each time otherwise)."""
+
+	def __init__(self):
+		self._matched: dict[SenderDetails, list] = {}
 
 	def suggestions(self, sender: SenderDetails) -> list:
-		return people.suggestions(sender, for_user=False)  # the system matches mail, not a user
+		if sender not in self._matched:
+			# the system matches mail, not a user
+			self._matched[sender] = people.suggestions(sender, for_user=False)
+		return list(self._matched[sender])
 
 
 class ChannelIngest:

@@ -22,7 +22,7 @@ import frappe
 from frappe.utils import get_datetime, now_datetime
 from frappe.utils.background_jobs import is_job_enqueued
 
-from message_center import settings
+from message_center import realtime, settings
 from message_center.core.imap_sync import FolderCursor, StoreOutcome, SyncResult, sync_mailbox
 from message_center.email_config import first_sync_since, imap_config, to_system_time
 from message_center.email_ingest import ChannelIngest
@@ -95,14 +95,15 @@ def run_sync(channel_name: str, renew_lock=None) -> SyncResult | None:
 	ingest = ChannelIngest(channel)
 	progress = _Progress(channel.name, _load_state(channel), renew_lock)
 	try:
-		result = sync_mailbox(
-			imap_config(channel),
-			progress.cursors(),
-			store=progress.counting(ingest.store),
-			save_cursor=progress.save_cursor,
-			first_sync_since=first_sync_since(),
-			batch_limit=settings.sync_batch_size(),
-		)
+		with realtime.audience_cached():
+			result = sync_mailbox(
+				imap_config(channel),
+				progress.cursors(),
+				store=progress.counting(ingest.store),
+				save_cursor=progress.save_cursor,
+				first_sync_since=first_sync_since(),
+				batch_limit=settings.sync_batch_size(),
+			)
 	except Exception as error:  # sync_mailbox reports server and store failures itself: this is a bug
 		frappe.db.rollback()
 		frappe.log_error(

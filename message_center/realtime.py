@@ -3,6 +3,8 @@
 Clients never trust the payload: they refetch through the permission-checked API.
 """
 
+from contextlib import contextmanager
+
 import frappe
 
 from message_center.permissions import MANAGER_ROLE
@@ -10,7 +12,28 @@ from message_center.permissions import MANAGER_ROLE
 EVENT = "message_center"
 
 
+@contextmanager
+def audience_cached():
+	"""Within the block, each team's audience is read once (a mail sync run publishes for every
+	message it stores; who is in the team does not change meanwhile in a way that matters)."""
+	outer = getattr(frappe.local, "mc_audience_cache", None)
+	frappe.local.mc_audience_cache = {} if outer is None else outer
+	try:
+		yield
+	finally:
+		frappe.local.mc_audience_cache = outer
+
+
 def audience(team: str | None) -> set[str]:
+	cache = getattr(frappe.local, "mc_audience_cache", None)
+	if cache is None:
+		return _audience(team)
+	if team not in cache:
+		cache[team] = _audience(team)
+	return set(cache[team])
+
+
+def _audience(team: str | None) -> set[str]:
 	members = set(
 		frappe.get_all("Message Center Team Member", filters={"parent": team, "parenttype": "Message Center Team"}, pluck="user")
 		if team

@@ -154,6 +154,43 @@ class EmailIngest(DovecotTestCase):
 		enquiry = frappe.get_doc("Enquiry", conversation.enquiry)
 		self.assertEqual((enquiry.status, enquiry.contact), ("New", None))
 
+	def test_a_sender_of_several_new_threads_is_matched_once_per_run_and_each_thread_is_told(self):
+		from unittest import mock
+
+		from message_center import people, realtime
+
+		private = f"ada.{self.key}@gmail.com"
+		for number in (1, 2):
+			self.box.deliver(
+				mail(
+					sender=f"{self.ada_name} <{private}>",
+					to=self.address,
+					subject=f"Question {number}",
+					message_id=f"<m{number}-{self.key}@x>",
+				)
+			)
+		with (
+			mock.patch.object(people, "suggestions", wraps=people.suggestions) as matched,
+			mock.patch.object(realtime, "_audience", wraps=realtime._audience) as audiences,
+			mock.patch.object(frappe, "publish_realtime") as published,
+		):
+			sync(self.channel)
+
+		self.assertEqual(matched.call_count, 1)
+		self.assertEqual(audiences.call_count, 1)  # the team's audience, read once for the run
+		told = {
+			call.args[1]["conversation"]
+			for call in published.call_args_list
+			if call.args[0] == realtime.EVENT
+		}
+		found = conversations(self.channel)
+		self.assertEqual(len(found), 2)
+		self.assertEqual(told, {conversation.name for conversation in found})
+		for conversation in found:
+			stored = frappe.db.get_value("Conversation", conversation.name, "match_suggestions")
+			suggestions = json.loads(stored)
+			self.assertEqual((suggestions[0]["doctype"], suggestions[0]["name"]), ("Contact", self.ada))
+
 	# ---- threading ----------------------------------------------------------------------------
 
 	def test_replies_thread_by_in_reply_to_references_and_subject_without_a_new_enquiry(self):
