@@ -74,7 +74,7 @@ def _without_leads_of_suggested_contacts(ranked: list) -> list:
 	"""ERPNext gives every Lead its own Contact: when both are suggested they are one person, and
 	choosing the Contact brings its Lead along, so the Lead is not offered twice."""
 	contacts = [row.name for row in ranked if row.doctype == "Contact"]
-	if not contacts:
+	if not contacts or not any(row.doctype == "Lead" for row in ranked):
 		return ranked
 	leads_of_contacts = set(
 		frappe.get_all(
@@ -167,12 +167,20 @@ def _contacts(details) -> list[people_matching.Candidate]:
 		names |= _names("Contact", or_filters=or_filters)
 	if not names:
 		return []
+	# Plain queries by primary key and parent: get_all's filter parsing cost more than these reads.
+	names = tuple(names)
 	emails, phones = {}, {}
-	for row in frappe.get_all("Contact Email", filters={"parent": ("in", names), "parenttype": "Contact"}, fields=["parent", "email_id"]):
-		emails.setdefault(row.parent, []).append(row.email_id)
-	for row in frappe.get_all("Contact Phone", filters={"parent": ("in", names), "parenttype": "Contact"}, fields=["parent", "phone"]):
-		phones.setdefault(row.parent, []).append(row.phone)
-	rows = frappe.get_all("Contact", filters={"name": ("in", names)}, fields=["name", "full_name", "first_name", "last_name", "company_name"])
+	for parent, email_id in frappe.db.sql(
+		"select parent, email_id from `tabContact Email` where parenttype='Contact' and parent in %s", (names,)
+	):
+		emails.setdefault(parent, []).append(email_id)
+	for parent, phone in frappe.db.sql(
+		"select parent, phone from `tabContact Phone` where parenttype='Contact' and parent in %s", (names,)
+	):
+		phones.setdefault(parent, []).append(phone)
+	rows = frappe.db.sql(
+		"select name, full_name, first_name, last_name, company_name from `tabContact` where name in %s", (names,), as_dict=True
+	)
 	return [
 		people_matching.Candidate(
 			"Contact",
