@@ -25,7 +25,6 @@ import frappe
 from frappe.utils import validate_email_address
 
 from message_center import messages, people
-from message_center.core import enquiry_rules
 from message_center.core.imap_sync import FetchedMessage, StoreOutcome
 from message_center.core.mail_identity import MessageIdentity as MailIdentity
 from message_center.core.mail_intake import IntakeAction, IntakePlan, plan_intake
@@ -33,6 +32,7 @@ from message_center.core.mail_parse import rewrite_cid_urls
 from message_center.core.mail_threading import message_identity, normalise_subject, read_reply_token
 from message_center.core.people_matching import SenderDetails
 from message_center.email_config import intake_settings, to_system_time
+from message_center.enquiries import open_channel_enquiry
 
 SUBJECT_KEY_LENGTH = 140  # Conversation.thread_subject is a Data field
 
@@ -246,31 +246,17 @@ class ChannelIngest:
 
 	def _open_enquiry(self, plan: IntakePlan, conversation, links: dict) -> str:
 		party = plan.party
-		status = enquiry_rules.Status.NEW
-		if (
-			plan.sender_match and plan.sender_match.link
-		):  # linked at once: associated, as the enquiry rules say
-			link = plan.sender_match.link
-			request = enquiry_rules.Request(enquiry_rules.Action.ASSOCIATE, person=(link.doctype, link.name))
-			status = enquiry_rules.decide(enquiry_rules.EnquiryState(), request).status
-		enquiry = frappe.get_doc(
-			{
-				"doctype": "Enquiry",
-				"source": "Email",
-				"channel": self.channel.name,
-				"conversation": conversation.name,
-				"team": conversation.team,
-				"campaign": self.channel.campaign,
-				"person_name": (party.name or party.address)[:140] if party else None,
-				"email_id": party.address if party else None,
-				"message": (plan.parsed.new_text or plan.parsed.text or "")[:10000],
-				"status": enquiry_rules.Status(status).value,
-				**links,
-			}
+		link = plan.sender_match.link if plan.sender_match else None
+		return open_channel_enquiry(
+			conversation,
+			self.channel,
+			source="Email",
+			message=plan.parsed.new_text or plan.parsed.text or "",
+			person=(link.doctype, link.name) if link else None,
+			links=links,
+			person_name=(party.name or party.address)[:140] if party else None,
+			email_id=party.address if party else None,
 		)
-		enquiry.flags.via_actions = True  # the status above came from the enquiry rules
-		enquiry.insert(ignore_permissions=True)
-		return enquiry.name
 
 	def _save_attachments(self, plan: IntakePlan, communication) -> None:
 		if not plan.parsed.attachments:

@@ -29,6 +29,7 @@ from frappe.utils import add_to_date, now_datetime
 from message_center import messages, sms_optout
 from message_center.core import sms_keywords
 from message_center.core.phone import normalise_e164
+from message_center.enquiries import open_channel_enquiry
 from message_center.phone_match import PhoneMatch, match_phone
 from message_center.settings import default_phone_region
 
@@ -131,8 +132,6 @@ def _start(channel: str, number: str, match: PhoneMatch, at):
 def _open_enquiry(channel, conversation, text: IncomingText, match: PhoneMatch):
 	"""A text starting a conversation is an enquiry (source SMS), like a new mail thread; a bare
 	STOP/START/HELP is not."""
-	from message_center.enquiries import open_channel_enquiry
-
 	person = ("Contact", match.contact) if match.contact else ("Lead", match.lead) if match.lead else None
 	enquiry = open_channel_enquiry(
 		conversation,
