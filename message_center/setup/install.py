@@ -5,17 +5,34 @@ from message_center.setup.custom_fields import CUSTOM_FIELDS
 from message_center.setup.navbar import add_navbar_items, remove_navbar_items
 
 ROLES = ("Message Center Agent", "Message Center Manager")
+SETTINGS = "Message Center Settings"
 
 
 def after_install():
 	create_roles()
 	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True)
 	add_navbar_items()
+	store_default_settings()
+
+
+def store_default_settings():
+	# With no stored values Frappe shows the defaults, but once one field is set alone (set_single_value)
+	# the others read as empty: store every default at install.
+	if not frappe.db.sql("select 1 from `tabSingles` where doctype = %s limit 1", SETTINGS):
+		frappe.get_single(SETTINGS).save(ignore_permissions=True)
 
 
 def before_uninstall():
 	delete_custom_fields()
 	remove_navbar_items()
+	forget_settings()
+
+
+def forget_settings():
+	# Frappe drops a single doctype but not its values: a reinstall would find links to records
+	# (channels, teams) that went with the app.
+	frappe.db.delete("Singles", {"doctype": SETTINGS})
+	frappe.clear_document_cache(SETTINGS, SETTINGS)
 
 
 def create_roles():

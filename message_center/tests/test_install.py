@@ -2,12 +2,19 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from message_center.setup.custom_fields import CUSTOM_FIELDS
-from message_center.setup.install import ROLES, after_install, before_uninstall
+from message_center.setup.install import ROLES, SETTINGS, after_install, before_uninstall
 
 
 def field_names(doctype: str) -> set[str]:
 	frappe.clear_cache(doctype=doctype)
 	return {df.fieldname for df in frappe.get_meta(doctype).fields}
+
+
+def restore_settings(values: dict):
+	fields = {df.fieldname for df in frappe.get_meta(SETTINGS).fields}
+	frappe.db.set_single_value(SETTINGS, {key: value for key, value in values.items() if key in fields})
+	frappe.clear_document_cache(SETTINGS, SETTINGS)
+	frappe.db.commit()  # the hooks' DDL committed the uninstall already: make the restore stick too
 
 
 class TestInstall(FrappeTestCase):
@@ -20,10 +27,20 @@ class TestInstall(FrappeTestCase):
 			self.assertTrue(frappe.db.exists("Role", role), role)
 
 	def test_uninstall_hook_removes_the_fields_and_install_restores_them_idempotently(self):
+		settings = frappe.db.get_singles_dict(SETTINGS)
+		self.addCleanup(restore_settings, settings)
+		frappe.db.set_single_value(SETTINGS, "help_reply", "Reply STOP to opt out")
 		before_uninstall()
 		for doctype, fields in CUSTOM_FIELDS.items():
 			self.assertFalse({field["fieldname"] for field in fields} & field_names(doctype), doctype)
 			self.assertFalse(frappe.db.exists("Custom Field", {"dt": doctype, "fieldname": ("like", "mc_%")}))
+		# The settings go too: a reinstall starts from the defaults, not from links to deleted channels.
+		self.assertFalse(frappe.db.sql("select 1 from `tabSingles` where doctype = %s", SETTINGS))
+		self.assertEqual(frappe.get_single(SETTINGS).unclaimed_alert_minutes, 5)
+		after_install()
+		# Stored at install: setting one field alone leaves the others at their defaults.
+		frappe.db.set_single_value(SETTINGS, "help_reply", "Text STOP to opt out")
+		self.assertEqual(frappe.db.get_single_value(SETTINGS, "first_sync_days"), 30)
 		after_install()
 		after_install()
 		for doctype, fields in CUSTOM_FIELDS.items():
