@@ -6,7 +6,8 @@ Names carry a "MC Test" prefix so the suite can run repeatedly on the same site.
 import frappe
 
 from message_center import messages
-from message_center.permissions import AGENT_ROLE, MANAGER_ROLE, clear_team_cache
+from message_center.demo import ensure_team
+from message_center.permissions import AGENT_ROLE, MANAGER_ROLE
 
 
 def make_user(email: str, *roles: str, first_name: str | None = None) -> str:
@@ -37,17 +38,7 @@ def make_manager(email: str) -> str:
 
 
 def make_team(name: str, members: list[str]) -> str:
-	if frappe.db.exists("Message Center Team", name):
-		team = frappe.get_doc("Message Center Team", name)
-	else:
-		team = frappe.get_doc({"doctype": "Message Center Team", "team_name": name})
-	current = {row.user for row in team.members}
-	for user in members:
-		if user not in current:
-			team.append("members", {"user": user})
-	team.save(ignore_permissions=True)
-	clear_team_cache()
-	return team.name
+	return ensure_team(name, members)
 
 
 def make_channel(name: str, team: str, kind: str = "Manual", **values) -> str:
