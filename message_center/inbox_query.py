@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import frappe
 from frappe import _
@@ -70,6 +71,8 @@ LIST_VIEWS = tuple(view for view in VIEWS if view != "all")
 SUPERSEDED_INDEXES = ("team", "status", "channel", "claimed_by")
 _table_hints: dict[str, str] = {}
 COUNT_CAP = 999
+# Datetime columns of a page, parsed back from their JSON text.
+DATETIME_FIELDS = frozenset(("last_message_at", "last_inbound_at", "waiting_since", "unclaimed_since"))
 MAX_PAGE_LENGTH = 100
 
 
@@ -175,25 +178,36 @@ def page(
 ):
 	"""One page of conversations (name, last_message_at and `fields`) with the user's state:
 	([row...], next_cursor). `scope` is team_scope(user), computed once per request. `with_channel`
-	adds the channel's kind and campaign (channel_kind, campaign) from the same query."""
+	adds the channel's kind (channel_kind) from the same query."""
 	page_length = max(1, min(int(page_length or 20), MAX_PAGE_LENGTH))
 	params = {"user": user, "limit": page_length + 1}
 	where = _where(filters, user, scope, filters.view, params) + _after(decode_cursor(cursor), params)
-	columns = "".join(f", `tabConversation`.`{field}`" for field in fields if field not in ("name", "last_message_at"))
+	columns = {"name": f"{CONVERSATION}.name", "last_message_at": f"{CONVERSATION}.last_message_at"}
+	columns.update((field, f"{CONVERSATION}.`{field}`") for field in fields if field not in columns)
+	columns.update(starred="coalesce(state.starred, 0)", unread=UNREAD, archived=ARCHIVED)
 	channel_join = ""
 	if with_channel:
-		columns += ", channel_row.kind as channel_kind, channel_row.campaign"
+		columns["channel_kind"] = "channel_row.kind"
 		channel_join = "left join `tabChannel` channel_row on channel_row.name = `tabConversation`.channel"
-	rows = frappe.db.sql(
-		f"""select `tabConversation`.name, `tabConversation`.last_message_at{columns},
-			coalesce(state.starred, 0) as starred, {UNREAD} as unread, {ARCHIVED} as archived
+	# Each row comes back as one JSON array: decoding a page column by column in Python (and Frappe's
+	# strptime for every datetime) cost more than the query itself.
+	encoded = frappe.db.sql(
+		f"""select json_array({", ".join(columns.values())})
 		from {conversation_table()} {state_join(filters.view)} {channel_join}
 		where {where}
 		order by `tabConversation`.last_message_at desc, `tabConversation`.name desc
 		limit %(limit)s""",
 		params,
-		as_dict=True,
 	)
+	keys = [*columns]
+	datetimes = DATETIME_FIELDS.intersection(keys)
+	rows = []
+	for (values,) in encoded:
+		row = frappe._dict(zip(keys, json.loads(values)))
+		for field in datetimes:
+			if row[field] is not None:
+				row[field] = datetime.fromisoformat(row[field])
+		rows.append(row)
 	next_cursor = None
 	if len(rows) > page_length:
 		rows = rows[:page_length]

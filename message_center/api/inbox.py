@@ -38,6 +38,24 @@ ROW_FIELDS = [
 	"unclaimed_since",
 ]
 
+# What a list row shows (the quick view and its alerts); an open conversation's header loads ROW_FIELDS.
+# Every column costs decoding time on each page, so the page reads only these.
+LIST_FIELDS = [
+	"name",
+	"party_name",
+	"party_address",
+	"subject",
+	"medium",
+	"channel",
+	"team",
+	"status",
+	"claimed_by",
+	"last_message_at",
+	"last_message_preview",
+	"waiting_since",
+	"unclaimed_since",
+]
+
 VIEW_LABELS = {
 	"open": "Open",
 	"waiting": "Waiting",
@@ -81,10 +99,11 @@ def rows_for(names: list[str], states: dict | None = None) -> list[dict]:
 
 def list_rows(loaded: list, states: dict) -> list[dict]:
 	"""Rows (with ROW_FIELDS) as the list shows them: channel kind, agent name, alerts, my marks."""
-	# Page rows carry their channel's kind and campaign (joined); rows loaded by name look them up.
+	# Page rows carry their channel's kind (joined); rows loaded by name look it up with the campaign.
 	channels = _channel_info({row.channel for row in loaded if "channel_kind" not in row})
 	thresholds = alert_thresholds()
 	now = now_datetime()
+	agent_names = {agent: get_fullname(agent) for agent in {row.claimed_by for row in loaded} if agent}
 	rows = []
 	for row in loaded:
 		state = states.get(row.name) or {}
@@ -95,14 +114,14 @@ def list_rows(loaded: list, states: dict) -> list[dict]:
 			now=now,
 			thresholds=thresholds,
 		)
-		channel = channels.get(row.channel) or frappe._dict(kind=row.get("channel_kind"), campaign=row.get("campaign"))
+		channel = channels.get(row.channel)
 		rows.append(
 			{
 				**row,
 				"title": row.party_name or row.party_address,
-				"channel_kind": channel.kind,
-				"campaign": channel.campaign,
-				"claimed_by_name": get_fullname(row.claimed_by) if row.claimed_by else None,
+				"channel_kind": channel.kind if channel else row.get("channel_kind"),
+				"campaign": channel.campaign if channel else row.get("campaign"),
+				"claimed_by_name": agent_names.get(row.claimed_by),
 				"starred": bool(state.get("starred")),
 				"unread": bool(state.get("unread")),
 				"archived": bool(state.get("archived")),
@@ -121,7 +140,7 @@ def _page(filters: inbox_query.InboxFilters, cursor, page_length) -> dict:
 	# The page query carries the same team scope as frappe.get_list, so it loads the rows' fields too:
 	# one query per page instead of a second get_list.
 	page, next_cursor = inbox_query.page(
-		filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20, fields=ROW_FIELDS, with_channel=True
+		filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20, fields=LIST_FIELDS, with_channel=True
 	)
 	return {
 		"rows": list_rows(page, {row.name: row for row in page}),
