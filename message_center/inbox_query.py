@@ -31,6 +31,12 @@ STATE_JOIN = (
 NEEDS_STATE = ("starred", "archived")
 
 
+def filters_on_state(view: str) -> bool:
+	"""Whether the view's conditions read my own row (read, starred, archived marks)."""
+	condition, hides_archived = VIEWS[view]
+	return hides_archived or "state." in condition
+
+
 def state_join(view: str) -> str:
 	return STATE_JOIN.replace("left join", "join", 1) if view in NEEDS_STATE else STATE_JOIN
 
@@ -189,15 +195,19 @@ def page(
 	if with_channel:
 		columns["channel_kind"] = "channel_row.kind"
 		channel_join = "left join `tabChannel` channel_row on channel_row.name = `tabConversation`.channel"
+	order = "order by `tabConversation`.last_message_at desc, `tabConversation`.name desc"
+	source = f"{conversation_table()} {state_join(filters.view)} {channel_join} where {where}"
+	if filters.search:
+		# A common word matches thousands of conversations: sort and cut their keys first (without my
+		# marks unless the view filters on them), then build only the page's rows.
+		keys_from = f"{conversation_table()} {state_join(filters.view) if filters_on_state(filters.view) else ''} where {where}"
+		source = f"""(select `tabConversation`.name from {keys_from} {order} limit %(limit)s) page_keys
+			join {CONVERSATION} on {CONVERSATION}.name = page_keys.name
+			{STATE_JOIN} {channel_join}"""
 	# Each row comes back as one JSON array: decoding a page column by column in Python (and Frappe's
 	# strptime for every datetime) cost more than the query itself.
 	encoded = frappe.db.sql(
-		f"""select json_array({", ".join(columns.values())})
-		from {conversation_table()} {state_join(filters.view)} {channel_join}
-		where {where}
-		order by `tabConversation`.last_message_at desc, `tabConversation`.name desc
-		limit %(limit)s""",
-		params,
+		f"""select json_array({", ".join(columns.values())}) from {source} {order} limit %(limit)s""", params
 	)
 	keys = [*columns]
 	datetimes = DATETIME_FIELDS.intersection(keys)

@@ -12,6 +12,7 @@ from message_center import messages
 from message_center import search as search_index
 from message_center.api import conversation as conversation_api
 from message_center.api import inbox
+from message_center.api import user_state as user_state_api
 from message_center.tests.factories import make_agent, make_channel, make_conversation, make_team
 
 AGENT = "mc.search.agent@example.com"
@@ -92,6 +93,24 @@ class InboxSearch(FrappeTestCase):
 		self.assertIn(self.by_text.name, self.found("Pe"))
 		self.assertIn(self.by_text.name, self.found("peter@"))
 		self.assertEqual(self.found(""), set())
+
+	def test_search_pages_in_activity_order_with_my_marks(self):
+		frappe.set_user(AGENT)
+		user_state_api.star(self.by_text.name, 1)
+		everything = inbox.search(self.token, page_length=100)["rows"]
+		self.assertEqual({row["name"] for row in everything}, {self.by_name.name, self.by_phone.name, self.by_text.name, self.closed.name})
+		self.assertEqual([row["name"] for row in everything if row["starred"]], [self.by_text.name])
+		paged, cursor = [], None
+		while True:
+			result = inbox.search(self.token, page_length=1, cursor=cursor)
+			paged += [row["name"] for row in result["rows"]]
+			cursor = result["next_cursor"]
+			if not cursor:
+				break
+		self.assertEqual(paged, [row["name"] for row in everything])
+		# within a view that filters on my marks
+		self.assertEqual([row["name"] for row in inbox.list(view="starred", search=self.token)["rows"]], [self.by_text.name])
+		user_state_api.star(self.by_text.name, 0)
 
 	def test_search_combines_with_filters(self):
 		self.assertEqual(self.found(self.token[:6], mine_only=1), set())
