@@ -13,20 +13,40 @@ import pytest
 
 from message_center.core.imap_sync import ImapConfig
 from message_center.testing.dovecot import DovecotServer, SeedMessage, find_dovecot
+from message_center.testing.oauth_introspection import TokenIntrospection
 from message_center.testing.sample_mail import make_message
 
 _user_numbers = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def dovecot():
-	"""One real Dovecot for the whole session; every test gets its own user (see `mailbox`)."""
+def _require_dovecot() -> None:
 	if not find_dovecot():
 		message = "dovecot is not installed (apt-get install dovecot-imapd); .ci/run installs it"
 		if os.environ.get("MC_REQUIRE_SERVERS"):
 			pytest.fail(message)  # under .ci/run a skipped server test must never count as passing
 		pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+	"""One real Dovecot for the whole session; every test gets its own user (see `mailbox`)."""
+	_require_dovecot()
 	with DovecotServer(rawlog=True, with_ssl=shutil.which("openssl") is not None) as server:
+		yield server
+
+
+@pytest.fixture(scope="session")
+def token_introspection():
+	"""The authorisation server `oauth_dovecot` asks whether an access token is valid."""
+	with TokenIntrospection() as tokens:
+		yield tokens
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(token_introspection):
+	"""A Dovecot that takes OAuth access tokens (XOAUTH2) as well as passwords."""
+	_require_dovecot()
+	with DovecotServer(rawlog=True, oauth2_introspection_url=token_introspection.url) as server:
 		yield server
 
 
@@ -81,11 +101,20 @@ class Mailbox:
 		self.server.clear_rawlog(self.user)
 
 
+def _new_mailbox(server: DovecotServer) -> Mailbox:
+	user = f"user{next(_user_numbers)}"
+	server.add_user(user, f"pw-{user}")
+	return Mailbox(server, user, f"pw-{user}")
+
+
 @pytest.fixture
 def mailbox(dovecot) -> Mailbox:
-	user = f"user{next(_user_numbers)}"
-	dovecot.add_user(user, f"pw-{user}")
-	return Mailbox(dovecot, user, f"pw-{user}")
+	return _new_mailbox(dovecot)
+
+
+@pytest.fixture
+def oauth_mailbox(oauth_dovecot) -> Mailbox:
+	return _new_mailbox(oauth_dovecot)
 
 
 @pytest.fixture

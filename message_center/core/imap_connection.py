@@ -24,6 +24,8 @@ class ImapConfig:
 	folders: tuple[str, ...] = ("INBOX",)
 	connect_timeout: float = 15.0  # TCP connect, TLS handshake and the server greeting
 	read_timeout: float = 60.0  # any later wait for the server
+	# OAuth 2.0 bearer token: when set, sign in with XOAUTH2 (Microsoft 365, Google) instead of the password
+	access_token: str | None = field(default=None, repr=False)
 
 
 class SyncErrorKind(str, Enum):
@@ -56,11 +58,26 @@ def open_session(config: ImapConfig) -> IMAPClient:
 	try:
 		if config.starttls and not config.ssl:
 			client.starttls(context)
-		client.login(config.username, config.password)
+		if config.access_token:
+			_oauth2_login(client, config)
+		else:
+			client.login(config.username, config.password)
 	except BaseException:
 		close_session(client, polite=False)
 		raise
 	return client
+
+
+def _oauth2_login(client: IMAPClient, config: ImapConfig) -> None:
+	if not client.has_capability("AUTH=XOAUTH2"):
+		raise LoginError(f"{config.host} does not offer OAuth (XOAUTH2) sign-in: use a password")
+	try:
+		client.oauth2_login(config.username, config.access_token)
+	except LoginError as exc:  # the server only says "failed": name the likely causes
+		raise LoginError(
+			f"the server rejected the OAuth access token for {config.username} "
+			f"(expired, revoked, issued for another user or without IMAP access): {exc}"
+		) from exc
 
 
 def close_session(client: IMAPClient | None, *, polite: bool) -> None:
