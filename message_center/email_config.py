@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import frappe
+from frappe import _
 from frappe.utils import get_system_timezone
 
 from message_center import settings
@@ -32,19 +33,71 @@ def reply_token_secret() -> str:
 	return secret
 
 
+OAUTH = "OAuth"  # Channel.imap_auth: sign in with the outgoing Email Account's access token
+
+
+class ImapTokenUnavailable(Exception):
+	"""An OAuth channel has no access token to sign in with (its Email Account is not authorised)."""
+
+
 def imap_config(channel) -> ImapConfig:
 	"""The channel's mailbox. Timeouts can be tightened per site (mc_imap_connect_timeout /
-	mc_imap_read_timeout in site config), e.g. for tests against a server that never answers."""
+	mc_imap_read_timeout in site config), e.g. for tests against a server that never answers.
+	With OAuth sign-in the access token is fetched now, at every run: raises ImapTokenUnavailable."""
+	username = (channel.imap_username or "").strip()
+	password, token = "", None
+	if channel.imap_auth == OAUTH:
+		problem = oauth_setup_error(channel)
+		if problem:
+			raise ImapTokenUnavailable(problem)
+		account = frappe.get_doc("Email Account", channel.email_account)
+		token = oauth_access_token(account)
+		username = username or (account.login_id or account.email_id or "").strip()
+	else:
+		password = channel.get_password("imap_password", raise_exception=False) or ""
 	return ImapConfig(
 		host=(channel.imap_host or "").strip(),
 		port=int(channel.imap_port or (993 if channel.imap_ssl else 143)),
 		ssl=bool(channel.imap_ssl),
-		username=(channel.imap_username or "").strip(),
-		password=channel.get_password("imap_password", raise_exception=False) or "",
+		username=username,
+		password=password,
+		access_token=token,
 		folders=tuple(channel.folders()) or ("INBOX",),
 		connect_timeout=float(frappe.conf.get("mc_imap_connect_timeout") or 15),
 		read_timeout=float(frappe.conf.get("mc_imap_read_timeout") or 60),
 	)
+
+
+def oauth_setup_error(channel) -> str | None:
+	"""Why the channel cannot sign in with OAuth (None when it can): the token comes from its
+	Outgoing Email Account, which must use OAuth itself."""
+	account = channel.email_account
+	if account and frappe.db.get_value("Email Account", account, "auth_method") == OAUTH:
+		return None
+	return _(
+		"OAuth sign-in uses the access token of the channel's Outgoing Email Account: pick an "
+		"Email Account whose Method is OAuth, or sign in with a password."
+	)
+
+
+def oauth_access_token(account) -> str:
+	"""The account's access token. Frappe's Connected App refreshes an expired one on the way (and
+	logs a failed refresh itself), so this is asked at every run, never cached."""
+	try:
+		cache = account.get_oauth_token()
+	except Exception as error:  # the provider could not be reached or refused the app
+		raise ImapTokenUnavailable(
+			_("Email Account {0} could not get an OAuth access token: {1}").format(account.name, error)
+		) from error
+	token = cache.get_password("access_token", raise_exception=False) if cache else None
+	if not token:
+		raise ImapTokenUnavailable(
+			_(
+				"Email Account {0} has no OAuth access token yet (or it expired and could not be "
+				"refreshed): open it and click Authorize API Access."
+			).format(account.name)
+		)
+	return token
 
 
 def own_addresses() -> frozenset[str]:

@@ -23,8 +23,8 @@ from frappe.utils import get_datetime, now_datetime
 from frappe.utils.background_jobs import is_job_enqueued
 
 from message_center import realtime, settings
-from message_center.core.imap_sync import FolderCursor, StoreOutcome, SyncResult, sync_mailbox
-from message_center.email_config import first_sync_since, imap_config, to_system_time
+from message_center.core.imap_sync import FolderCursor, StoreOutcome, SyncErrorKind, SyncResult, sync_mailbox
+from message_center.email_config import ImapTokenUnavailable, first_sync_since, imap_config, to_system_time
 from message_center.email_ingest import ChannelIngest
 
 JOB_METHOD = "message_center.email_sync.sync_channel"
@@ -95,15 +95,18 @@ def run_sync(channel_name: str, renew_lock=None) -> SyncResult | None:
 	ingest = ChannelIngest(channel)
 	progress = _Progress(channel.name, _load_state(channel), renew_lock)
 	try:
+		config = imap_config(channel)
 		with realtime.audience_cached():
 			result = sync_mailbox(
-				imap_config(channel),
+				config,
 				progress.cursors(),
 				store=progress.counting(ingest.store),
 				save_cursor=progress.save_cursor,
 				first_sync_since=first_sync_since(),
 				batch_limit=settings.sync_batch_size(),
 			)
+	except ImapTokenUnavailable as error:  # no OAuth token to sign in with: ends like a rejected login
+		result = SyncResult({}, str(error), SyncErrorKind.LOGIN)
 	except Exception as error:  # sync_mailbox reports server and store failures itself: this is a bug
 		frappe.db.rollback()
 		frappe.log_error(

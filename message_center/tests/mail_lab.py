@@ -16,10 +16,10 @@ from message_center import email_sync
 from message_center.testing.dovecot import DovecotServer, SeedMessage, find_dovecot
 
 
-def start_dovecot() -> DovecotServer:
+def start_dovecot(**options) -> DovecotServer:
 	if not find_dovecot():  # never skip: a skipped server test must not count as passing
 		raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd; .ci/run does it)")
-	return DovecotServer().start()
+	return DovecotServer(**options).start()
 
 
 def suffix() -> str:
@@ -56,11 +56,12 @@ class DovecotTestCase(FrappeTestCase):
 	self.key."""
 
 	address_prefix = "sales"
+	dovecot_options: dict = {}  # DovecotServer settings, e.g. oauth2_introspection_url
 
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.dovecot = start_dovecot()
+		cls.dovecot = start_dovecot(**cls.dovecot_options)
 
 	@classmethod
 	def tearDownClass(cls):
@@ -91,7 +92,7 @@ class Mailbox:
 		return self.server.append_many(self.user, folder, seeds)
 
 
-def make_email_account(address: str, smtp_port: int, smtp_host: str = "127.0.0.1") -> str:
+def make_email_account(address: str, smtp_port: int, smtp_host: str = "127.0.0.1", **values) -> str:
 	account = frappe.get_doc(
 		{
 			"doctype": "Email Account",
@@ -104,6 +105,7 @@ def make_email_account(address: str, smtp_port: int, smtp_host: str = "127.0.0.1
 			"use_tls": 0,
 			"use_ssl_for_outgoing": 0,
 			"no_smtp_authentication": 1,
+			**values,
 		}
 	).insert(ignore_permissions=True)
 	return account.name

@@ -5,6 +5,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import get_url
 
+from message_center.email_config import OAUTH, oauth_setup_error
 from message_center.settings import public_base_url
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -33,6 +34,8 @@ class Channel(Document):
 			frappe.throw(_("IMAP Port must be between 1 and 65535."))
 		if self.email_account and not frappe.db.get_value("Email Account", self.email_account, "enable_outgoing"):
 			frappe.throw(_("Email Account {0} does not send mail: enable outgoing on it first.").format(self.email_account))
+		if self.imap_auth == OAUTH and (problem := oauth_setup_error(self)):
+			frappe.throw(problem, title=_("IMAP Sign-in"))
 
 	def validate_sms_settings(self):
 		if self.kind != "SMS":
