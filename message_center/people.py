@@ -151,20 +151,49 @@ def _phone_pattern(details) -> str | None:
 	return like_pattern_for_suffix(suffix) if suffix and len(suffix) >= 6 else None
 
 
-def _names(doctype: str, filters=None, or_filters=None) -> set[str]:
-	return set(frappe.get_all(doctype, filters=filters, or_filters=or_filters, pluck="name", limit_page_length=PER_QUERY))
+def _any_of(conditions: list[tuple[str, str]], params: dict) -> str:
+	"""`(a = %(p0)s or b like %(p1)s ...)` from (SQL with a {} for the parameter, value) pairs."""
+	parts = []
+	for number, (sql, value) in enumerate(conditions):
+		params[f"p{number}"] = value
+		parts.append(sql.format(f"%(p{number})s"))
+	return "(" + " or ".join(parts) + ")"
+
+
+def _newest(sql: str, params: dict, limit: int) -> list:
+	# Newest first, as a list view would show them: the same candidates get_all gave, without its
+	# filter parsing, which cost more than these queries.
+	return frappe.db.sql(f"{sql} order by modified desc limit {int(limit)}", params, as_dict=True)
+
+
+def _name_conditions(details, fields: tuple[str, ...], company_first=False) -> list[tuple[str, str]]:
+	words = _name_words(details.company) + _name_words(details.name) if company_first else _name_words(details.name) + _name_words(details.company)
+	return [(f"`{field}` like {{}}", f"%{word}%") for word in words for field in fields]
 
 
 def _contacts(details) -> list[people_matching.Candidate]:
 	names = set()
 	if details.email:
-		names |= _names("Contact", filters=[["Contact Email", "email_id", "=", details.email]])
+		names |= set(
+			frappe.db.sql_list(
+				"""select contact.name from `tabContact` contact join `tabContact Email` email
+				on email.parent = contact.name and email.parenttype = 'Contact'
+				where email.email_id = %s order by contact.modified desc limit %s""",
+				(details.email, PER_QUERY),
+			)
+		)
 	if pattern := _phone_pattern(details):
-		names |= _names("Contact", filters=[["Contact Phone", "phone", "like", pattern]])
-	words = _name_words(details.name) + _name_words(details.company)
-	if words:
-		or_filters = [["Contact", field, "like", f"%{word}%"] for word in words for field in ("first_name", "last_name", "company_name")]
-		names |= _names("Contact", or_filters=or_filters)
+		names |= set(
+			frappe.db.sql_list(
+				"""select contact.name from `tabContact` contact join `tabContact Phone` phone
+				on phone.parent = contact.name and phone.parenttype = 'Contact'
+				where phone.phone like %s order by contact.modified desc limit %s""",
+				(pattern, PER_QUERY),
+			)
+		)
+	if conditions := _name_conditions(details, ("first_name", "last_name", "company_name")):
+		params = {}
+		names |= {row.name for row in _newest(f"select name from `tabContact` where {_any_of(conditions, params)}", params, PER_QUERY)}
 	if not names:
 		return []
 	# Plain queries by primary key and parent: get_all's filter parsing cost more than these reads.
@@ -195,20 +224,21 @@ def _contacts(details) -> list[people_matching.Candidate]:
 
 
 def _leads(details) -> list[people_matching.Candidate]:
-	or_filters = []
+	conditions = []
 	if details.email:
-		or_filters.append(["Lead", "email_id", "=", details.email])
+		conditions.append(("email_id = {}", details.email))
 	if pattern := _phone_pattern(details):
-		or_filters += [["Lead", field, "like", pattern] for field in ("phone", "mobile_no", "whatsapp_no")]
-	or_filters += [
-		["Lead", field, "like", f"%{word}%"]
-		for word in _name_words(details.name) + _name_words(details.company)
-		for field in ("lead_name", "company_name")
-	]
-	if not or_filters:
+		conditions += [(f"`{field}` like {{}}", pattern) for field in ("phone", "mobile_no", "whatsapp_no")]
+	conditions += _name_conditions(details, ("lead_name", "company_name"))
+	if not conditions:
 		return []
-	fields = ["name", "lead_name", "company_name", "email_id", "phone", "mobile_no", "whatsapp_no"]
-	rows = frappe.get_all("Lead", filters={"disabled": 0}, or_filters=or_filters, fields=fields, limit_page_length=PER_QUERY * 2)
+	params = {}
+	rows = _newest(
+		f"""select name, lead_name, company_name, email_id, phone, mobile_no, whatsapp_no from `tabLead`
+		where disabled = 0 and {_any_of(conditions, params)}""",
+		params,
+		PER_QUERY * 2,
+	)
 	return [
 		people_matching.Candidate(
 			"Lead",
@@ -223,16 +253,19 @@ def _leads(details) -> list[people_matching.Candidate]:
 
 
 def _customers(details) -> list[people_matching.Candidate]:
-	or_filters = []
+	conditions = []
 	if details.email:
-		or_filters.append(["Customer", "email_id", "=", details.email])
+		conditions.append(("email_id = {}", details.email))
 	if pattern := _phone_pattern(details):
-		or_filters.append(["Customer", "mobile_no", "like", pattern])
-	or_filters += [["Customer", "customer_name", "like", f"%{word}%"] for word in _name_words(details.company) + _name_words(details.name)]
-	if not or_filters:
+		conditions.append(("mobile_no like {}", pattern))
+	conditions += _name_conditions(details, ("customer_name",), company_first=True)
+	if not conditions:
 		return []
-	rows = frappe.get_all(
-		"Customer", filters={"disabled": 0}, or_filters=or_filters, fields=["name", "customer_name", "email_id", "mobile_no"], limit_page_length=PER_QUERY
+	params = {}
+	rows = _newest(
+		f"select name, customer_name, email_id, mobile_no from `tabCustomer` where disabled = 0 and {_any_of(conditions, params)}",
+		params,
+		PER_QUERY,
 	)
 	return [
 		people_matching.Candidate(

@@ -6,6 +6,10 @@ from message_center.setup.navbar import add_navbar_items, remove_navbar_items
 
 ROLES = ("Message Center Agent", "Message Center Manager")
 SETTINGS = "Message Center Settings"
+# Indexes our lookups need on other apps' tables: (doctype, columns, index name). Frappe does not index
+# a Contact's email addresses, so finding who wrote (ours, and Frappe's own contact lookup for a new
+# Communication) read every Contact Email row for each unknown sender.
+FOREIGN_INDEXES = (("Contact Email", ("email_id",), "message_center_email_id"),)
 
 
 def after_install():
@@ -13,6 +17,18 @@ def after_install():
 	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True)
 	add_navbar_items()
 	store_default_settings()
+	add_indexes()
+
+
+def add_indexes():
+	for doctype, columns, name in FOREIGN_INDEXES:
+		frappe.db.add_index(doctype, list(columns), name)
+
+
+def drop_indexes():
+	for doctype, _columns, name in FOREIGN_INDEXES:
+		if frappe.db.has_index(f"tab{doctype}", name):
+			frappe.db.sql_ddl(f"alter table `tab{doctype}` drop index `{name}`")
 
 
 def store_default_settings():
@@ -26,6 +42,7 @@ def before_uninstall():
 	delete_custom_fields()
 	remove_navbar_items()
 	forget_settings()
+	drop_indexes()
 
 
 def forget_settings():

@@ -2,7 +2,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from message_center.setup.custom_fields import CUSTOM_FIELDS
-from message_center.setup.install import ROLES, SETTINGS, after_install, before_uninstall
+from message_center.setup.install import FOREIGN_INDEXES, ROLES, SETTINGS, after_install, before_uninstall
 
 
 def field_names(doctype: str) -> set[str]:
@@ -22,6 +22,12 @@ class TestInstall(FrappeTestCase):
 		for doctype, fields in CUSTOM_FIELDS.items():
 			self.assertTrue({field["fieldname"] for field in fields} <= field_names(doctype), doctype)
 
+	def test_an_unknown_sender_is_looked_up_by_index(self):
+		plan = frappe.db.sql(
+			"explain select parent from `tabContact Email` where email_id = %s", "nobody@example.com", as_dict=True
+		)
+		self.assertEqual(plan[0].key, "message_center_email_id")
+
 	def test_roles_exist(self):
 		for role in ROLES:
 			self.assertTrue(frappe.db.exists("Role", role), role)
@@ -34,6 +40,8 @@ class TestInstall(FrappeTestCase):
 		for doctype, fields in CUSTOM_FIELDS.items():
 			self.assertFalse({field["fieldname"] for field in fields} & field_names(doctype), doctype)
 			self.assertFalse(frappe.db.exists("Custom Field", {"dt": doctype, "fieldname": ("like", "mc_%")}))
+		for doctype, _columns, index in FOREIGN_INDEXES:
+			self.assertFalse(frappe.db.has_index(f"tab{doctype}", index), index)
 		# The settings go too: a reinstall starts from the defaults, not from links to deleted channels.
 		self.assertFalse(frappe.db.sql("select 1 from `tabSingles` where doctype = %s", SETTINGS))
 		self.assertEqual(frappe.get_single(SETTINGS).unclaimed_alert_minutes, 5)
@@ -43,6 +51,8 @@ class TestInstall(FrappeTestCase):
 		self.assertEqual(frappe.db.get_single_value(SETTINGS, "first_sync_days"), 30)
 		after_install()
 		after_install()
+		for doctype, _columns, index in FOREIGN_INDEXES:
+			self.assertTrue(frappe.db.has_index(f"tab{doctype}", index), index)
 		for doctype, fields in CUSTOM_FIELDS.items():
 			for field in fields:
 				self.assertEqual(frappe.db.count("Custom Field", {"dt": doctype, "fieldname": field["fieldname"]}), 1)
