@@ -117,6 +117,19 @@ class InboxViews(FrappeTestCase):
 		self.assertTrue(row["unread"])
 		self.assertFalse(row["starred"])
 
+	def test_rows_keep_text_and_times_exactly(self):
+		# Rows come back from the database as JSON: quotes, backslashes, line breaks and emoji survive,
+		# and times are datetimes to the microsecond.
+		at = now_datetime().replace(microsecond=123456)
+		name = 'Zoë "Z" O\'Neil \\ 🚀'
+		conversation = self.conversation("+14155551013", party_name=name, at=at)
+		messages.record_inbound(conversation, content="Line one\nLine two, 50% off", at=at)
+		row = next(row for row in self.list_as(AGENT)["rows"] if row["name"] == conversation.name)
+		self.assertEqual(row["title"], name)
+		self.assertEqual(row["last_message_preview"], "Line one Line two, 50% off")
+		self.assertEqual(row["last_message_at"], at)
+		self.assertEqual(row["unclaimed_since"], frappe.db.get_value("Conversation", conversation.name, "unclaimed_since"))
+
 	def test_agents_see_only_their_teams_and_managers_see_all(self):
 		ours = self.conversation("+14155551021")
 		theirs = self.conversation("+14155551022", channel=self.outside_channel)
