@@ -1,6 +1,6 @@
 """Benchmark the inbox list API against Frappe's generic list view request, on a large site.
 
-	python benchmarks/inbox_list.py [--bench DIR] [--site SITE] [--conversations 100000] [--messages 1000000] [--runs 100]
+	python benchmarks/inbox_list.py [--bench DIR] [--site SITE] [--conversations 100000] [--messages 1000000] [--runs 300]
 
 Seeds the site once (bulk INSERT ... SELECT off MariaDB's sequence engine, never doc.insert) with
 --conversations Conversations spread over four teams, --messages Communications on them, their
@@ -218,7 +218,7 @@ def main():
 	parser.add_argument("--site", default="mc-bench.localhost")
 	parser.add_argument("--conversations", type=int, default=100_000)
 	parser.add_argument("--messages", type=int, default=1_000_000)
-	parser.add_argument("--runs", type=int, default=100)
+	parser.add_argument("--runs", type=int, default=300)
 	parser.add_argument("--reseed", action="store_true")
 	args = parser.parse_args()
 	bench = Path(args.bench).expanduser()

@@ -180,30 +180,25 @@ def _after(cursor: tuple | None, params: dict) -> str:
 
 
 def page(
-	filters: InboxFilters, user: str, scope: str, cursor: str | None = None, page_length: int = 20, fields=(), with_channel=False
+	filters: InboxFilters, user: str, scope: str, cursor: str | None = None, page_length: int = 20, fields=()
 ):
 	"""One page of conversations (name, last_message_at and `fields`) with the user's state:
-	([row...], next_cursor). `scope` is team_scope(user), computed once per request. `with_channel`
-	adds the channel's kind (channel_kind) from the same query."""
+	([row...], next_cursor). `scope` is team_scope(user), computed once per request."""
 	page_length = max(1, min(int(page_length or 20), MAX_PAGE_LENGTH))
 	params = {"user": user, "limit": page_length + 1}
 	where = _where(filters, user, scope, filters.view, params) + _after(decode_cursor(cursor), params)
 	columns = {"name": f"{CONVERSATION}.name", "last_message_at": f"{CONVERSATION}.last_message_at"}
 	columns.update((field, f"{CONVERSATION}.`{field}`") for field in fields if field not in columns)
 	columns.update(starred="coalesce(state.starred, 0)", unread=UNREAD, archived=ARCHIVED)
-	channel_join = ""
-	if with_channel:
-		columns["channel_kind"] = "channel_row.kind"
-		channel_join = "left join `tabChannel` channel_row on channel_row.name = `tabConversation`.channel"
 	order = "order by `tabConversation`.last_message_at desc, `tabConversation`.name desc"
-	source = f"{conversation_table()} {state_join(filters.view)} {channel_join} where {where}"
+	source = f"{conversation_table()} {state_join(filters.view)} where {where}"
 	if filters.search:
 		# A common word matches thousands of conversations: sort and cut their keys first (without my
 		# marks unless the view filters on them), then build only the page's rows.
 		keys_from = f"{conversation_table()} {state_join(filters.view) if filters_on_state(filters.view) else ''} where {where}"
 		source = f"""(select `tabConversation`.name from {keys_from} {order} limit %(limit)s) page_keys
 			join {CONVERSATION} on {CONVERSATION}.name = page_keys.name
-			{STATE_JOIN} {channel_join}"""
+			{STATE_JOIN}"""
 	# Each row comes back as one JSON array: decoding a page column by column in Python (and Frappe's
 	# strptime for every datetime) cost more than the query itself.
 	encoded = frappe.db.sql(

@@ -67,20 +67,25 @@ def _channel_info(channels: set) -> dict:
 
 
 def rows_for(names: list[str], states: dict | None = None) -> list[dict]:
-	"""The list rows of `names` (already permission-filtered), in that order, with alerts and state."""
+	"""The rows of `names` (already permission-filtered), in that order, with alerts and state, and
+	their channel's kind and campaign (what an open conversation's header shows)."""
 	if not names:
 		return []
 	loaded = {
 		row.name: row
 		for row in frappe.get_list("Conversation", filters={"name": ["in", names]}, fields=ROW_FIELDS, limit_page_length=0)
 	}
-	return list_rows([loaded[name] for name in names if name in loaded], states or {})
+	rows = list_rows([loaded[name] for name in names if name in loaded], states or {})
+	channels = _channel_info({row["channel"] for row in rows})
+	for row in rows:
+		channel = channels.get(row["channel"])
+		row["channel_kind"] = channel.kind if channel else None
+		row["campaign"] = channel.campaign if channel else None
+	return rows
 
 
 def list_rows(loaded: list, states: dict) -> list[dict]:
-	"""Rows (with ROW_FIELDS) as the list shows them: channel kind, agent name, alerts, my marks."""
-	# Page rows carry their channel's kind (joined); rows loaded by name look it up with the campaign.
-	channels = _channel_info({row.channel for row in loaded if "channel_kind" not in row})
+	"""Rows as the list shows them: title, agent name, alerts, my marks."""
 	thresholds = alert_thresholds()
 	now = now_datetime()
 	agent_names = {agent: get_fullname(agent) for agent in {row.claimed_by for row in loaded} if agent}
@@ -94,13 +99,10 @@ def list_rows(loaded: list, states: dict) -> list[dict]:
 			now=now,
 			thresholds=thresholds,
 		)
-		channel = channels.get(row.channel)
 		rows.append(
 			{
 				**row,
 				"title": row.party_name or row.party_address,
-				"channel_kind": channel.kind if channel else row.get("channel_kind"),
-				"campaign": channel.campaign if channel else row.get("campaign"),
 				"claimed_by_name": agent_names.get(row.claimed_by),
 				"starred": bool(state.get("starred")),
 				"unread": bool(state.get("unread")),
@@ -120,7 +122,7 @@ def _page(filters: inbox_query.InboxFilters, cursor, page_length) -> dict:
 	# The page query carries the same team scope as frappe.get_list, so it loads the rows' fields too:
 	# one query per page instead of a second get_list.
 	page, next_cursor = inbox_query.page(
-		filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20, fields=LIST_FIELDS, with_channel=True
+		filters, user, scope, cursor=cursor, page_length=cint(page_length) or 20, fields=LIST_FIELDS
 	)
 	return {
 		"rows": list_rows(page, {row.name: row for row in page}),
