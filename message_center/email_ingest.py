@@ -181,12 +181,12 @@ class ChannelIngest:
 			self._keep_raw(message, identity, f"Unreadable mail ({plan.reason}); kept raw for review.")
 			return StoreOutcome.POISON_STORED
 		at = to_system_time(min(message.internaldate or now, now))
+		content = message_html(plan)
 		if plan.action is IntakeAction.THREAD:
 			conversation = frappe.get_doc("Conversation", plan.conversation_id)
 		else:
-			conversation = self._start(plan, at)
+			conversation = self._start(plan, at, opening_message=content if plan.customer_wrote else None)
 		conversation.flags.ignore_version = True  # a message arriving is in the history already
-		content = message_html(plan)
 		values = communication_values(plan)
 		channel_message = {"kind": plan.kind, "review_note": "\n".join(plan.notes) or None}
 		if plan.customer_wrote:
@@ -219,7 +219,7 @@ class ChannelIngest:
 		self._save_attachments(plan, communication)
 		return StoreOutcome.STORED
 
-	def _start(self, plan: IntakePlan, at):
+	def _start(self, plan: IntakePlan, at, opening_message: str | None):
 		party = plan.party
 		match = plan.sender_match
 		links = _links_for(match.link) if match and match.link else {}
@@ -231,6 +231,7 @@ class ChannelIngest:
 			medium="Email",
 			links=links,
 			at=at,
+			opening_message=opening_message,
 		)
 		updates = {"thread_subject": thread_subject(conversation.subject)}
 		if match and match.unmatched:

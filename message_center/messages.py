@@ -87,8 +87,13 @@ def start_conversation(
 	medium: str | None = None,
 	links: dict | None = None,
 	at=None,
+	opening_message: str | None = None,
 ):
-	"""Insert a new open Conversation with the channel's team; links are contact/lead/customer values."""
+	"""Insert a new open Conversation with the channel's team; links are contact/lead/customer values.
+
+	`opening_message`: the content of the customer's message that opens it. The conversation is then
+	inserted in the state that message gives it, and record_inbound() stores the message without
+	saving the conversation a second time."""
 	channel_doc = frappe.get_cached_doc("Channel", channel)
 	medium = medium or {"Email": "Email", "SMS": "SMS", "Web Form": "Web Form"}.get(channel_doc.kind, "Phone")
 	conversation = frappe.get_doc(
@@ -105,6 +110,10 @@ def start_conversation(
 	conversation._write_rule_state(rules.new_conversation(rules.Medium(medium), at or now_datetime(), team=channel_doc.team))
 	conversation.flags.via_rules = True
 	conversation.opted_out = int(_party_opted_out(party_address, links or {}))
+	if opening_message is not None:
+		conversation.apply_event(rules.Action.INBOUND, at=at)
+		_touch(conversation, opening_message, at or now_datetime())
+		conversation.flags.opened_by_inbound = True
 	conversation.insert(ignore_permissions=True)
 	return conversation
 
@@ -157,21 +166,26 @@ def record_inbound(conversation, *, content: str, at=None, identity: MessageIden
 	Returns (conversation, communication): the conversation may be a new one."""
 	at = at or now_datetime()
 	row = claim_identity(identity, "Inbound", status="Received", **(channel_message or {})) if identity else None
-	transition = conversation.apply_event(rules.Action.INBOUND, at=at)
-	if rules.Effect.START_NEW_CONVERSATION in transition.effects:
-		conversation = start_conversation(
-			conversation.channel,
-			conversation.party_address,
-			subject=conversation.subject,
-			party_name=conversation.party_name,
-			medium=conversation.medium,
-			links={key: conversation.get(key) for key in ("contact", "lead", "customer") if conversation.get(key)},
-			at=at,
-		)
-		conversation.apply_event(rules.Action.INBOUND, at=at)
+	# A conversation this very message opened was inserted in the state the message gives it.
+	counted = conversation.flags.pop("opened_by_inbound", False)
+	if not counted:
+		transition = conversation.apply_event(rules.Action.INBOUND, at=at)
+		if rules.Effect.START_NEW_CONVERSATION in transition.effects:
+			conversation = start_conversation(
+				conversation.channel,
+				conversation.party_address,
+				subject=conversation.subject,
+				party_name=conversation.party_name,
+				medium=conversation.medium,
+				links={key: conversation.get(key) for key in ("contact", "lead", "customer") if conversation.get(key)},
+				at=at,
+				opening_message=content,
+			)
+			counted = conversation.flags.pop("opened_by_inbound")
 	communication = _insert_communication(conversation, sent_or_received="Received", content=content, at=at, **communication_values)
-	_touch(conversation, content, at)
-	conversation.save_via_rules()
+	if not counted:
+		_touch(conversation, content, at)
+		conversation.save_via_rules()
 	if row:
 		frappe.db.set_value("Channel Message", row, {"conversation": conversation.name, "communication": communication.name})
 	publish_conversation_change(conversation.name, conversation.team, "message")

@@ -119,13 +119,20 @@ def _content(text: IncomingText) -> str:
 	return _("(picture message: {0} attachment(s))").format(len(text.media))
 
 
-def _start(channel: str, number: str, match: PhoneMatch, at):
+def _start(channel: str, number: str, match: PhoneMatch, at, text: IncomingText):
 	party_name = match.party_name or number
 	fields = dict(match.links())
 	if not match.matched:
 		fields.update(unmatched=1, match_suggestions=json.dumps(match.suggestions))
 	return messages.start_conversation(
-		channel, number, subject=_("SMS from {0}").format(party_name), party_name=party_name, medium="SMS", links=fields, at=at
+		channel,
+		number,
+		subject=_("SMS from {0}").format(party_name),
+		party_name=party_name,
+		medium="SMS",
+		links=fields,
+		at=at,
+		opening_message=_content(text),
 	)
 
 
@@ -200,7 +207,7 @@ def store(channel, row: str, params: Mapping, at=None) -> InboundResult:
 	if keyword.action == sms_keywords.OPT_IN:
 		# Before the conversation is loaded or started, so it is not born opted out.
 		sms_optout.opt_in(text.number, contact=contact, keyword=keyword.keyword, channel=channel.name, at=at)
-	conversation = frappe.get_doc("Conversation", existing) if existing else _start(channel.name, text.number, match, at)
+	conversation = frappe.get_doc("Conversation", existing) if existing else _start(channel.name, text.number, match, at, text)
 	if not existing and keyword.action == sms_keywords.NONE:
 		_open_enquiry(channel, conversation, text, match)
 

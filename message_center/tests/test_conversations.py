@@ -87,6 +87,23 @@ class ConversationFlow(FrappeTestCase):
 		self.assertEqual(new_conversation.status, "Open")
 		self.assertEqual(new_conversation.contact, self.contact)
 		self.assertEqual(frappe.db.get_value("Conversation", conversation.name, "message_count"), 1)
+		stored = frappe.get_doc("Conversation", new_conversation.name)
+		self.assertEqual((stored.message_count, stored.last_message_preview), (1, "Me again"))
+		self.assertTrue(stored.waiting_since and stored.last_inbound_at)
+
+	def test_a_conversation_opened_by_a_message_is_written_once_in_that_message_state(self):
+		at = frappe.utils.now_datetime().replace(microsecond=0)
+		conversation = messages.start_conversation(self.channel, "opener@example.com", party_name="Opal", at=at, opening_message="<p>Hello there</p>")
+		conversation, communication = messages.record_inbound(conversation, content="<p>Hello there</p>", at=at)
+		stored = frappe.get_doc("Conversation", conversation.name)
+		self.assertEqual((stored.status, stored.message_count), ("Open", 1))
+		self.assertEqual((stored.waiting_since, stored.last_inbound_at, stored.last_message_at), (at, at, at))
+		self.assertEqual(stored.last_message_preview, "Hello there")
+		self.assertEqual(stored.modified, stored.creation)  # inserted, never saved again for its first message
+		self.assertEqual(communication.reference_name, conversation.name)
+		# The next message is counted the usual way.
+		messages.record_inbound(conversation, content="And another thing", at=at)
+		self.assertEqual(frappe.db.get_value("Conversation", conversation.name, "message_count"), 2)
 
 	def test_duplicate_identity_writes_nothing(self):
 		conversation = self.new_conversation()

@@ -412,10 +412,10 @@ class EmailIngest(DovecotTestCase):
 
 		original = email_ingest.ChannelIngest._start
 
-		def broken_start(ingest, plan, at):
+		def broken_start(ingest, plan, *args, **kwargs):
 			if "explode" in plan.parsed.subject:
 				raise ValueError("simulated bug")
-			return original(ingest, plan, at)
+			return original(ingest, plan, *args, **kwargs)
 
 		self.box.deliver(
 			mail(to=self.address, subject="explode", message_id=f"<x1-{self.key}@x>"),
