@@ -166,8 +166,8 @@ def _newest(sql: str, params: dict, limit: int) -> list:
 	return frappe.db.sql(f"{sql} order by modified desc limit {int(limit)}", params, as_dict=True)
 
 
-def _name_conditions(details, fields: tuple[str, ...], company_first=False) -> list[tuple[str, str]]:
-	words = _name_words(details.company) + _name_words(details.name) if company_first else _name_words(details.name) + _name_words(details.company)
+def _name_conditions(details, fields: tuple[str, ...]) -> list[tuple[str, str]]:
+	words = _name_words(details.name) + _name_words(details.company)
 	return [(f"`{field}` like {{}}", f"%{word}%") for word in words for field in fields]
 
 
@@ -258,7 +258,7 @@ def _customers(details) -> list[people_matching.Candidate]:
 		conditions.append(("email_id = {}", details.email))
 	if pattern := _phone_pattern(details):
 		conditions.append(("mobile_no like {}", pattern))
-	conditions += _name_conditions(details, ("customer_name",), company_first=True)
+	conditions += _name_conditions(details, ("customer_name",))
 	if not conditions:
 		return []
 	params = {}
