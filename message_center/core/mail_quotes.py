@@ -127,8 +127,14 @@ class _LineStartFinder:
 _HEADER_FINDERS: dict[tuple[str, ...], _LineStartFinder] = {}
 
 
+_SIGNATURE_PATTERNS: dict[tuple, re.Pattern] = {}
+_DISCLAIMER_PATTERNS: dict[tuple, re.Pattern] = {}
+
+
 class _EmailMessage(EmailMessage):
-	"""The library's message, with its header search done by _LineStartFinder (same result)."""
+	"""The library's message, with its header search done by _LineStartFinder (same result), and its
+	patterns built once per set of languages: the library joins them anew for every mail, which
+	took longer than searching with them."""
 
 	@cached_property
 	def HEADER_REGEX(self):  # noqa: N802 (the library's name)
@@ -136,3 +142,17 @@ class _EmailMessage(EmailMessage):
 		if languages not in _HEADER_FINDERS:
 			_HEADER_FINDERS[languages] = _LineStartFinder(EmailMessage.HEADER_REGEX.fget(self))
 		return _HEADER_FINDERS[languages]
+
+	@property
+	def SIGNATURE_REGEX(self):  # noqa: N802
+		key = (tuple(self.languages), self.keep_hyphen_lists)
+		if key not in _SIGNATURE_PATTERNS:
+			_SIGNATURE_PATTERNS[key] = EmailMessage.SIGNATURE_REGEX.fget(self)
+		return _SIGNATURE_PATTERNS[key]
+
+	@property
+	def DISCLAIMERS_REGEX(self):  # noqa: N802
+		key = tuple(self.languages)
+		if key not in _DISCLAIMER_PATTERNS:
+			_DISCLAIMER_PATTERNS[key] = EmailMessage.DISCLAIMERS_REGEX.fget(self)
+		return _DISCLAIMER_PATTERNS[key]
