@@ -89,7 +89,8 @@ class _LineStartFinder:
 	"""findall of the library's reply-header pattern, tried only where a header can begin.
 
 	Every header pattern starts at the start of a line or at a line break, except the
-	Danish "-----Oprindelig meddelelse-----" separator, which may start inside a line. Scanning with
+	Danish "-----Oprindelig meddelelse-----" separator, which may start inside a line, and its first
+	line holds a colon or a dashed separator: only lines that do are tried. Scanning with
 	`match` at those positions in order, resuming after each match, gives exactly what findall gives
 	(none of the patterns matches the empty string), without trying the long alternation at every
 	character: that scan was a third of the whole pipeline's time.
@@ -101,9 +102,16 @@ class _LineStartFinder:
 		self.pattern = pattern
 
 	def findall(self, text: str) -> list:
-		starts = {0}
-		starts.update(match.start() for match in re.finditer("\n", text))
-		starts.update(match.end() for match in re.finditer("\n", text))
+		starts = set()
+		offset = 0
+		for line in text.split("\n"):
+			# a header's first line holds a colon ("From:", "… wrote:", "…写道：") or a dashed separator;
+			# it is matched from the line's start or from the line break before it
+			if ":" in line or "\uff1a" in line or "-----" in line:
+				starts.add(offset)
+				if offset:
+					starts.add(offset - 1)
+			offset += len(line) + 1
 		starts.update(match.start() for match in self._MID_LINE_START.finditer(text))
 		found, resume = [], 0
 		for start in sorted(starts):
