@@ -5,7 +5,9 @@
 Prints `name: value` lines:
 - raw_fetch_msgs_per_s: imapclient, BODY.PEEK[] in batches of 100, nothing else (the physical limit);
 - core_pipeline_msgs_per_s: sync_mailbox with the whole core pipeline in memory (parse, classify,
-  thread, match); core_vs_raw (target >= 0.25);
+  thread, match); core_vs_raw (target >= 0.25); beside it what parts cost alone (core_floor.py):
+  parse_floor_vs_raw (fetch + the stdlib MIME parse only), raw_fetch_us_per_msg and
+  quote_stripping_us_per_msg (mail-parser-reply on each message's text);
 - site_ingest_msgs_per_s: into the site through the real job's work (email_sync.run_sync, chained);
   frappe_pull_msgs_per_s: Frappe's own Email Account pull into Communications (its best settings for a
   whole mailbox: every mail, batches of 500; no Contacts created) on the same mailbox without its
@@ -15,7 +17,9 @@ Prints `name: value` lines:
   ingest_flags_changed: flags our import changed on the server (must be 0);
 - noop_poll_ms: median of runs of the job with no new mail (target < 100);
 - duplicates, lost: after a connection cut in the middle of a FETCH and a forced UIDVALIDITY reset,
-  counted from what the site stored against every importable message (target 0).
+  counted from what the site stored against every importable message (target 0);
+- write_floor_msgs_per_s, write_floor_vs_frappe: the rows a new mail becomes, written bare and
+  committed one mail at a time (write_floor.py): what no ingest can beat on this machine.
 The site part runs under the bench's Python (the script re-runs itself there) and removes everything
 it created afterwards (--keep leaves it).
 """
@@ -289,6 +293,7 @@ def measure_frappe_pull(server, user: str, key: str, limit: int, accounts: list[
 def main() -> None:
 	args = parse_args()
 	rerun_under_bench_python(args)
+	from core_floor import measure_parse_floor, quote_stripping_us
 	from message_center.testing.dovecot import DovecotServer
 	from message_center.testing.mail_corpus import build_corpus
 
@@ -312,10 +317,15 @@ def main() -> None:
 		report("raw_fetch_msgs_per_s", raw)
 		report("core_pipeline_msgs_per_s", core)
 		report("core_vs_raw", core / raw)
+		parse_floor = measure_parse_floor(server, USER, PASSWORD)
+		report("parse_floor_vs_raw", parse_floor / raw)  # fetch + stdlib MIME parse, nothing else
+		report("raw_fetch_us_per_msg", 1e6 / raw)
+		report("quote_stripping_us_per_msg", quote_stripping_us([message.raw for message in corpus.messages]))
 
 		site = connect_site(args.bench, args.site)
 		import frappe
 		from site_cleanup import purge
+		from write_floor import measure_write_floor
 
 		key = frappe.generate_hash(length=6)
 		report("site", site)
@@ -349,6 +359,10 @@ def main() -> None:
 			duplicates, lost = count_duplicates_and_lost(channel, [corpus, extra])
 			report("duplicates", duplicates)
 			report("lost", lost)
+			# last: its rows are not mail, the counts above must not see them
+			floor = measure_write_floor(channel)
+			report("write_floor_msgs_per_s", floor)
+			report("write_floor_vs_frappe", floor / frappe_rate if frappe_rate else float("inf"))
 		finally:
 			if not args.keep:
 				purge(channel=channel, team=team, email_accounts=accounts, contact_suffix=key)
