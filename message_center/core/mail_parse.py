@@ -143,6 +143,7 @@ def _parse(raw: bytes, max_attachment_bytes: int, max_total_attachment_bytes: in
 	)
 	if parse_error is None:
 		collector.walk(message)
+		collector.add_tnef_body()
 	defects = list(collector.defects)
 
 	raw_html = "\n".join(collector.htmls)

@@ -22,6 +22,7 @@ from message_center.core.mail_charset import (
 	text_from_surrogates,
 	unfold,
 )
+from message_center.core.mail_tnef import TnefFile, TnefParts, is_tnef
 
 
 class _RawHeaders(Compat32):
@@ -147,7 +148,7 @@ def _param(part: Message, name: str) -> str:
 		return ""
 
 
-class PartCollector:
+class PartCollector(TnefParts):
 	"""Sorts the parts of one mail into body texts, HTML, attachments and delivery report fields."""
 
 	def __init__(self, *, max_attachment_bytes: int, max_total_attachment_bytes: int | None = None) -> None:
@@ -161,6 +162,7 @@ class PartCollector:
 		self._kept_bytes = 0
 		self._unnamed = 0
 		self._report: DeliveryReport | None = None
+		self._tnef_bodies: list = []  # see TnefParts
 
 	def report(self) -> DeliveryReport | None:
 		return self._report
@@ -251,6 +253,8 @@ class PartCollector:
 				)
 			)
 			return
+		if is_tnef(content_type, filename) and self._add_tnef(content, content_type, filename):
+			return
 		content_id = (
 			message_ids_in(part.get("content-id"))
 			or [decode_header_value(part.get("content-id")).strip("<> ") or None]
@@ -275,6 +279,10 @@ class PartCollector:
 			self.skipped.append(SkippedAttachment(filename, "message/rfc822", 0, note))
 			return
 		self._keep_or_skip(PendingAttachment(filename, "message/rfc822", content, None))
+
+	def _keep_file(self, file: TnefFile) -> None:
+		name = safe_filename(file.filename) or "attachment"
+		self._keep_or_skip(PendingAttachment(name, file.content_type, file.content, file.content_id))
 
 	def _keep_or_skip(self, attachment: PendingAttachment) -> None:
 		size = len(attachment.content)
