@@ -4,7 +4,6 @@ a mail without one, and a stream that cannot be unpacked is kept as it came, wit
 The streams come from message_center.testing.tnef_writer; the first tests check that tnefparse (the
 real library, not a stand-in) reads them as written, so every later test also tests the decoding."""
 
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
