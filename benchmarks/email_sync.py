@@ -5,7 +5,7 @@
 Prints `name: value` lines:
 - raw_fetch_msgs_per_s: imapclient, BODY.PEEK[] in batches of 100, nothing else (the physical limit);
 - core_pipeline_msgs_per_s: sync_mailbox with the whole core pipeline in memory (parse, classify,
-  thread, match); core_vs_raw (target >= 0.25); beside it what parts cost alone (core_floor.py):
+  thread, match); core_vs_raw (target >= 0.25); beside it what parts cost alone:
   parse_floor_vs_raw (fetch + the stdlib MIME parse only), raw_fetch_us_per_msg and
   quote_stripping_us_per_msg (mail-parser-reply on each message's text);
 - site_ingest_msgs_per_s: into the site through the real job's work (email_sync.run_sync, chained);
@@ -72,7 +72,9 @@ def report(name: str, value) -> None:
 # ---- core -----------------------------------------------------------------------------------------
 
 
-def measure_raw_fetch(server) -> float:
+def measure_raw_fetch(server, each=None) -> float:
+	"""Messages a second fetched with BODY.PEEK[] in batches of 100; `each`, when given, is called on
+	every message's bytes (the parse floor)."""
 	from imapclient import IMAPClient
 
 	client = IMAPClient(server.host, server.port, ssl=False)
@@ -82,10 +84,26 @@ def measure_raw_fetch(server) -> float:
 	uids = sorted(client.search(["UID", "1:4294967295"]))
 	fetched = 0
 	for start in range(0, len(uids), 100):
-		fetched += len(client.fetch(uids[start : start + 100], [b"BODY.PEEK[]"]))
+		batch = client.fetch(uids[start : start + 100], [b"BODY.PEEK[]"])
+		fetched += len(batch)
+		if each:
+			for data in batch.values():
+				each(data[b"BODY[]"])
 	elapsed = time.perf_counter() - started
 	client.logout()
 	return fetched / elapsed
+
+
+def quote_stripping_us(raw_messages: list[bytes]) -> float:
+	"""Microseconds a message of mail-parser-reply (through core.mail_quotes) on each text alone."""
+	from message_center.core.mail_parse import parse_mail
+	from message_center.core.mail_quotes import extract_new_text
+
+	texts = [parse_mail(raw, max_attachment_bytes=10 * 1024 * 1024).text for raw in raw_messages]
+	started = time.perf_counter()
+	for text in texts:
+		extract_new_text(text)
+	return (time.perf_counter() - started) / len(texts) * 1e6
 
 
 def measure_core_pipeline(server, corpus) -> float:
@@ -293,7 +311,9 @@ def measure_frappe_pull(server, user: str, key: str, limit: int, accounts: list[
 def main() -> None:
 	args = parse_args()
 	rerun_under_bench_python(args)
-	from core_floor import measure_parse_floor, quote_stripping_us
+	from email.parser import BytesParser
+
+	from message_center.core.mail_parts import PARSER_POLICY
 	from message_center.testing.dovecot import DovecotServer
 	from message_center.testing.mail_corpus import build_corpus
 
@@ -317,7 +337,7 @@ def main() -> None:
 		report("raw_fetch_msgs_per_s", raw)
 		report("core_pipeline_msgs_per_s", core)
 		report("core_vs_raw", core / raw)
-		parse_floor = measure_parse_floor(server, USER, PASSWORD)
+		parse_floor = measure_raw_fetch(server, each=BytesParser(policy=PARSER_POLICY).parsebytes)
 		report("parse_floor_vs_raw", parse_floor / raw)  # fetch + stdlib MIME parse, nothing else
 		report("raw_fetch_us_per_msg", 1e6 / raw)
 		report("quote_stripping_us_per_msg", quote_stripping_us([message.raw for message in corpus.messages]))
