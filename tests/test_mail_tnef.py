@@ -306,3 +306,12 @@ def test_a_compressed_rtf_body_is_unpacked():
 		"message.rtf": ("application/rtf", RTF),
 	}
 	assert mail.defects == []
+
+
+def test_an_unreadable_rtf_body_keeps_winmail_dat_whole():
+	# the only body is "Rich Text" that is not RTF once unpacked: the body would be lost otherwise
+	stream = tnef_stream(files=(SHEET,), rtf=b"not rich text at all")
+	mail = parse(outlook_mail(stream))
+	assert files_of(mail)["Maße.csv"] == ("text/csv", b"sku;qty\nA1;20\n")
+	assert files_of(mail)["winmail.dat"] == ("application/ms-tnef", stream)
+	assert mail.defects == ["the Rich Text body in winmail.dat could not be unpacked: kept it whole"]
