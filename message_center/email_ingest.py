@@ -30,7 +30,6 @@ from message_center.core.mail_identity import MessageIdentity as MailIdentity
 from message_center.core.mail_intake import IntakeAction, IntakePlan, plan_intake
 from message_center.core.mail_parse import rewrite_cid_urls
 from message_center.core.mail_threading import message_identity, normalise_subject, read_reply_token
-from message_center.core.people_matching import SenderDetails
 from message_center.email_config import intake_settings, to_system_time
 from message_center.enquiries import open_channel_enquiry
 
@@ -98,20 +97,18 @@ class DbThreadIndex:
 
 
 class DbPeopleDirectory:
-	"""core.mail_intake.PeopleDirectory over the app's people matching (message_center.people): Contacts
-	with any of their emails, Leads and Customers, exact matches first, then similar names.
+	"""core.mail_intake.PeopleDirectory over the site's Contacts, Leads and Customers.
 
-	One directory serves one sync run: a sender who wrote several new threads in it is matched once
-	(about ten queries each time otherwise)."""
+	One directory serves one sync run: a sender who wrote several new threads in it is looked up once."""
 
 	def __init__(self):
-		self._matched: dict[SenderDetails, list] = {}
+		self._found: dict[str, list] = {}
 
-	def suggestions(self, sender: SenderDetails) -> list:
-		if sender not in self._matched:
-			# the system matches mail, not a user
-			self._matched[sender] = people.suggestions(sender, for_user=False)
-		return list(self._matched[sender])
+	def exact_email_candidates(self, email: str) -> list:
+		key = email.lower()
+		if key not in self._found:
+			self._found[key] = people.exact_email_candidates(key)
+		return list(self._found[key])
 
 
 class ChannelIngest:

@@ -104,6 +104,29 @@ def auto_match(details: people_matching.SenderDetails) -> people_matching.Sugges
 	return people_matching.auto_link(ranked, by="email" if details.email else "phone")
 
 
+def exact_email_candidates(email: str) -> list[people_matching.Candidate]:
+	"""Contacts (any of their addresses), enabled Leads and Customers with exactly this address, in
+	one query: mail intake links a sender it finds here and leaves ranking to the agent's dialog."""
+	rows = frappe.db.sql(
+		"""select 'Contact', contact.name, coalesce(nullif(contact.full_name, ''),
+			concat_ws(' ', contact.first_name, contact.last_name)), contact.company_name
+		from `tabContact Email` email join `tabContact` contact on contact.name = email.parent
+		where email.parenttype = 'Contact' and email.email_id = %(email)s
+		union all
+		select 'Lead', name, coalesce(nullif(lead_name, ''), company_name, ''), company_name
+		from `tabLead` where disabled = 0 and email_id = %(email)s
+		union all
+		select 'Customer', name, customer_name, customer_name
+		from `tabCustomer` where disabled = 0 and email_id = %(email)s
+		limit %(limit)s""",
+		{"email": email, "limit": PER_QUERY * 3},
+	)
+	return [
+		people_matching.Candidate(doctype, name, display_name or "", emails=(email,), company=company)
+		for doctype, name, display_name, company in dict.fromkeys(rows)  # a Contact may list it twice
+	]
+
+
 def links_for(doctype: str, name: str) -> dict:
 	"""contact/lead/customer values for a chosen person: a Contact brings its Lead and Customer along,
 	a Lead its Contact and Customer, a Customer its primary Contact."""

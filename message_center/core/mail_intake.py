@@ -12,7 +12,8 @@ Rules decided here:
 - auto-replies, bounces and list mail are threaded like any mail and flagged with their kind, but
   nobody is waiting on them (no INBOUND event) and they never open an enquiry;
 - only a new thread of ordinary mail opens an enquiry, and only then is the sender matched: an
-  unambiguous exact email match links, anything else is kept as ranked suggestions.
+  the single person with exactly that address is linked; otherwise the conversation is unmatched,
+  with the people sharing the address (if several) kept for the agent.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from message_center.core.mail_threading import (
 	find_thread,
 	message_identity,
 )
-from message_center.core.people_matching import SenderDetails, Suggestion, auto_link
+from message_center.core.people_matching import Candidate, SenderDetails, Suggestion, auto_link, rank_candidates
 
 # Channel Message "kind" labels for each mail_classify kind
 KIND_LABELS = {
@@ -55,8 +56,8 @@ class IntakeAction(str, Enum):
 class PeopleDirectory(Protocol):
 	"""Who the sender may be: the shell asks its database, the tests and the benchmark a list."""
 
-	def suggestions(self, sender: SenderDetails) -> Sequence[Suggestion]:
-		"""Contacts, Leads and Customers ranked best first (core.people_matching.rank_candidates)."""
+	def exact_email_candidates(self, email: str) -> Sequence[Candidate]:
+		"""The Contacts (any of their addresses), Leads and Customers with exactly this address."""
 		...
 
 
@@ -72,7 +73,7 @@ class IntakeSettings:
 @dataclass(frozen=True)
 class SenderMatch:
 	link: Suggestion | None  # link without asking (single exact email match)
-	suggestions: tuple[Suggestion, ...]  # best first, for the agent
+	suggestions: tuple[Suggestion, ...]  # everyone with the address, best first
 
 	@property
 	def unmatched(self) -> bool:
@@ -167,6 +168,11 @@ def party_of(parsed: ParsedMail, own_addresses: Iterable[str]) -> Address | None
 
 
 def match_sender(party: Address, people: PeopleDirectory) -> SenderMatch:
-	"""Who the sender may be; link only an unambiguous exact email match."""
-	suggestions = tuple(people.suggestions(SenderDetails(email=party.address, name=party.name or None)))
-	return SenderMatch(auto_link(suggestions, by="email"), suggestions)
+	"""Who the sender is: the people with exactly this address, the single one linked without asking.
+
+	A sender with no such person (or several) is left unmatched for an agent. Similar people are
+	ranked when the agent opens the Associate dialog, not here: fresh then, limited to the people
+	that agent may read, and never paid for by mail nobody associates."""
+	sender = SenderDetails(email=party.address, name=party.name or None)
+	exact = tuple(rank_candidates(sender, people.exact_email_candidates(party.address)))
+	return SenderMatch(auto_link(exact, by="email"), exact)

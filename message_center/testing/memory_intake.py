@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from message_center.core.imap_sync import FetchedMessage, StoreOutcome
 from message_center.core.mail_intake import IntakeAction, IntakePlan, IntakeSettings, plan_intake
 from message_center.core.mail_threading import normalise_subject, read_reply_token
-from message_center.core.people_matching import Candidate, SenderDetails, Suggestion, rank_candidates
+from message_center.core.people_matching import Candidate
 
 
 @dataclass
@@ -34,25 +34,18 @@ class MemoryConversation:
 
 @dataclass
 class MemoryPeople:
-	"""A PeopleDirectory over a list of candidates, indexed by email and company domain (like the
-	shell's prefilters), ranked by core.people_matching."""
+	"""A PeopleDirectory over a list of candidates, indexed by email address."""
 
 	people: Sequence[Candidate] = ()
 
 	def __post_init__(self) -> None:
 		self._by_email: dict[str, list[Candidate]] = defaultdict(list)
-		self._by_domain: dict[str, list[Candidate]] = defaultdict(list)
 		for candidate in self.people:
-			for email in candidate.emails:
-				self._by_email[email.lower()].append(candidate)
-				self._by_domain[email.lower().rpartition("@")[2]].append(candidate)
+			for email in dict.fromkeys(address.lower() for address in candidate.emails):
+				self._by_email[email].append(candidate)
 
-	def suggestions(self, sender: SenderDetails) -> list[Suggestion]:
-		email = (sender.email or "").lower()
-		found = dict.fromkeys(
-			self._by_email.get(email, []) + self._by_domain.get(email.rpartition("@")[2], [])[:20]
-		)
-		return rank_candidates(sender, found)
+	def exact_email_candidates(self, email: str) -> list[Candidate]:
+		return list(self._by_email.get(email.lower(), []))
 
 
 @dataclass

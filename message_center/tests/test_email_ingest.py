@@ -136,7 +136,9 @@ class EmailIngest(DovecotTestCase):
 		)
 		self.assertEqual((row.imap_folder, row.imap_uid), ("INBOX", "1"))
 
-	def test_a_known_name_from_an_unknown_address_is_unmatched_with_ranked_suggestions(self):
+	def test_a_known_name_from_an_unknown_address_is_unmatched_and_the_agent_is_offered_that_person(self):
+		from message_center.api import enquiry as enquiry_api
+
 		private = f"ada.{self.key}@gmail.com"  # Ada, writing from home
 		self.box.deliver(
 			mail(sender=f"{self.ada_name} <{private}>", to=self.address, message_id=f"<u-{self.key}@x>")
@@ -147,14 +149,34 @@ class EmailIngest(DovecotTestCase):
 		conversation = self.only_conversation()
 		self.assertTrue(conversation.unmatched)
 		self.assertFalse(conversation.contact or conversation.lead or conversation.customer)
-		suggestions = json.loads(conversation.match_suggestions)
+		enquiry = frappe.get_doc("Enquiry", conversation.enquiry)
+		self.assertEqual((enquiry.status, enquiry.contact), ("New", None))
+		# the Associate dialog ranks similar people when it opens
+		suggestions = enquiry_api.get_suggestions(enquiry.name)
 		self.assertEqual((suggestions[0]["doctype"], suggestions[0]["name"]), ("Contact", self.ada))
 		self.assertIn("same name", suggestions[0]["reasons"])
 		self.assertFalse(suggestions[0]["same_email"])
-		enquiry = frappe.get_doc("Enquiry", conversation.enquiry)
-		self.assertEqual((enquiry.status, enquiry.contact), ("New", None))
 
-	def test_a_sender_of_several_new_threads_is_matched_once_per_run_and_each_thread_is_told(self):
+	def test_two_contacts_with_the_address_are_not_linked_and_both_are_kept_for_the_agent(self):
+		twin = frappe.get_doc({"doctype": "Contact", "first_name": "Ada", "last_name": f"Twin{self.key}"})
+		twin.add_email(self.ada_email, is_primary=1)
+		twin = twin.insert(ignore_permissions=True).name
+		frappe.db.commit()
+		try:
+			self.box.deliver(
+				mail(sender=f"{self.ada_name} <{self.ada_email}>", to=self.address, message_id=f"<t-{self.key}@x>")
+			)
+			sync(self.channel)
+			conversation = self.only_conversation()
+			self.assertTrue(conversation.unmatched)
+			self.assertFalse(conversation.contact)
+			kept = {row["name"] for row in json.loads(conversation.match_suggestions)}
+			self.assertEqual(kept, {self.ada, twin})
+		finally:
+			frappe.delete_doc("Contact", twin, force=True, ignore_permissions=True)
+			frappe.db.commit()
+
+	def test_a_sender_of_several_new_threads_is_looked_up_once_per_run_and_each_thread_is_told(self):
 		from unittest import mock
 
 		from message_center import people, realtime
@@ -170,13 +192,17 @@ class EmailIngest(DovecotTestCase):
 				)
 			)
 		with (
-			mock.patch.object(people, "suggestions", wraps=people.suggestions) as matched,
+			mock.patch.object(
+				people, "exact_email_candidates", wraps=people.exact_email_candidates
+			) as looked_up,
+			mock.patch.object(people, "suggestions", wraps=people.suggestions) as ranked,
 			mock.patch.object(realtime, "_audience", wraps=realtime._audience) as audiences,
 			mock.patch.object(frappe, "publish_realtime") as published,
 		):
 			sync(self.channel)
 
-		self.assertEqual(matched.call_count, 1)
+		self.assertEqual(looked_up.call_count, 1)
+		self.assertEqual(ranked.call_count, 0)  # nobody opened the Associate dialog
 		self.assertEqual(audiences.call_count, 1)  # the team's audience, read once for the run
 		told = {
 			call.args[1]["conversation"]
@@ -186,10 +212,7 @@ class EmailIngest(DovecotTestCase):
 		found = conversations(self.channel)
 		self.assertEqual(len(found), 2)
 		self.assertEqual(told, {conversation.name for conversation in found})
-		for conversation in found:
-			stored = frappe.db.get_value("Conversation", conversation.name, "match_suggestions")
-			suggestions = json.loads(stored)
-			self.assertEqual((suggestions[0]["doctype"], suggestions[0]["name"]), ("Contact", self.ada))
+		self.assertTrue(all(conversation.unmatched for conversation in found))
 
 	# ---- threading ----------------------------------------------------------------------------
 
