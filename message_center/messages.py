@@ -109,7 +109,8 @@ def start_conversation(
 	)
 	conversation._write_rule_state(rules.new_conversation(rules.Medium(medium), at or now_datetime(), team=channel_doc.team))
 	conversation.flags.via_rules = True
-	conversation.opted_out = int(_party_opted_out(party_address, links or {}))
+	# STOP by text message stops texts: an email or a call is still answered
+	conversation.opted_out = int(medium == "SMS" and _party_opted_out(party_address, links or {}))
 	if opening_message is not None:
 		conversation.apply_event(rules.Action.INBOUND, at=at)
 		_touch(conversation, opening_message, at or now_datetime())

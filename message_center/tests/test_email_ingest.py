@@ -157,6 +157,28 @@ class EmailIngest(DovecotTestCase):
 		self.assertIn("same name", suggestions[0]["reasons"])
 		self.assertFalse(suggestions[0]["same_email"])
 
+	def test_a_contacts_second_address_or_a_leads_address_links_that_person(self):
+		work = f"ada.work.{self.key}@lovelace-{self.key}.example"
+		contact = frappe.get_doc("Contact", self.ada)
+		contact.append("email_ids", {"email_id": work})
+		contact.save(ignore_permissions=True)
+		lead_address = f"grace.{self.key}@navy-{self.key}.example"
+		lead = frappe.get_doc(
+			{"doctype": "Lead", "first_name": "Grace", "last_name": f"Hopper{self.key}", "email_id": lead_address}
+		).insert(ignore_permissions=True)
+		frappe.db.commit()
+		for number, sender in enumerate((work, lead_address)):
+			self.box.deliver(
+				mail(sender=sender, to=self.address, subject=f"Hello {number}", message_id=f"<s{number}-{self.key}@x>")
+			)
+
+		sync(self.channel)
+
+		by_address = {row.party_address: row for row in conversations(self.channel)}
+		self.assertEqual((by_address[work].contact, by_address[work].customer), (self.ada, self.customer))
+		self.assertEqual(by_address[lead_address].lead, lead.name)
+		self.assertFalse(by_address[work].unmatched or by_address[lead_address].unmatched)
+
 	def test_two_contacts_with_the_address_are_not_linked_and_both_are_kept_for_the_agent(self):
 		twin = frappe.get_doc({"doctype": "Contact", "first_name": "Ada", "last_name": f"Twin{self.key}"})
 		twin.add_email(self.ada_email, is_primary=1)
