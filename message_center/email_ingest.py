@@ -183,7 +183,6 @@ class ChannelIngest:
 			conversation = frappe.get_doc("Conversation", plan.conversation_id)
 		else:
 			conversation = self._start(plan, at, opening_message=content if plan.customer_wrote else None)
-		conversation.flags.ignore_version = True  # a message arriving is in the history already
 		values = communication_values(plan)
 		channel_message = {"kind": plan.kind, "review_note": "\n".join(plan.notes) or None}
 		if plan.customer_wrote:

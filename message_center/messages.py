@@ -186,7 +186,7 @@ def record_inbound(conversation, *, content: str, at=None, identity: MessageIden
 	communication = _insert_communication(conversation, sent_or_received="Received", content=content, at=at, **communication_values)
 	if not counted:
 		_touch(conversation, content, at)
-		conversation.save_via_rules()
+		conversation.save_via_rules(ignore_version=True)
 	if row:
 		frappe.db.set_value("Channel Message", row, {"conversation": conversation.name, "communication": communication.name})
 	publish_conversation_change(conversation.name, conversation.team, "message")
@@ -202,7 +202,7 @@ def record_automatic(conversation, *, content: str, at=None, identity: MessageId
 	row = claim_identity(identity, "Inbound", status="Received", **(channel_message or {})) if identity else None
 	communication = _insert_communication(conversation, sent_or_received="Received", content=content, at=at, **communication_values)
 	_touch(conversation, content, at)
-	conversation.save_via_rules()
+	conversation.save_via_rules(ignore_version=True)
 	if row:
 		frappe.db.set_value("Channel Message", row, {"conversation": conversation.name, "communication": communication.name})
 	publish_conversation_change(conversation.name, conversation.team, "message")

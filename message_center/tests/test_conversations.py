@@ -43,6 +43,24 @@ class ConversationFlow(FrappeTestCase):
 		# The form timeline's own API returns it for the Contact.
 		self.assertIn(communication.name, timeline("Contact", self.contact))
 
+	def test_a_message_arriving_writes_no_version_and_an_agents_change_does(self):
+		conversation = self.new_conversation()
+		messages.record_inbound(conversation, content="First")
+
+		def versions():
+			return frappe.db.count("Version", {"ref_doctype": "Conversation", "docname": conversation.name})
+
+		in_test, frappe.flags.in_test = frappe.flags.in_test, False  # tests skip Versions everywhere
+		try:
+			messages.record_inbound(conversation, content="Second")
+			messages.record_automatic(conversation, content="I am out of the office")
+			self.assertEqual(versions(), 0)
+			conversation.apply_event("claim", actor=actor_for("Administrator"))
+			conversation.save_via_rules()
+			self.assertEqual(versions(), 1)
+		finally:
+			frappe.flags.in_test = in_test
+
 	def test_claim_reply_close_through_the_api(self):
 		conversation = self.new_conversation()
 		messages.record_inbound(conversation, content="Hello")

@@ -96,6 +96,18 @@ class OptOut(FrappeTestCase):
 		self.assertEqual(self.twilio.create_requests, [])
 		self.assertEqual(frappe.db.count("Channel Message", {"conversation": conversation, "direction": "Outbound"}), 0)
 
+	def test_an_opted_out_person_is_still_answered_by_email_but_not_by_text(self):
+		from message_center import messages
+
+		number = random_number()
+		contact = self.contact_with(number)
+		self.receive(number, "STOP")
+		by_text = messages.start_conversation(self.channel, number, links={"contact": contact})
+		by_mail = messages.start_conversation(
+			self.channel, "olive@optout.example", medium="Email", links={"contact": contact}
+		)
+		self.assertEqual((by_text.opted_out, by_mail.opted_out), (1, 0))
+
 	def test_a_sentence_with_stop_in_it_is_just_a_message(self):
 		number = random_number()
 		result = self.receive(number, "please stop texting me")

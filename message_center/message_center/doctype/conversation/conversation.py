@@ -139,9 +139,11 @@ class Conversation(Document):
 		self.flags.via_rules = True
 		return transition
 
-	def save_via_rules(self):
+	def save_via_rules(self, *, ignore_version: bool | None = None):
+		"""ignore_version=True when the change is a message arriving: the message is in the history
+		already, a Version row for each one would only bury the agents' own changes."""
 		self.flags.via_rules = True
-		self.save(ignore_permissions=True)
+		self.save(ignore_permissions=True, ignore_version=ignore_version)
 
 	# -- links ------------------------------------------------------------------------------
 
