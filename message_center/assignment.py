@@ -89,6 +89,10 @@ def assign_new_conversation(doc, method=None):
 
 def conversation_updated(doc, method=None):
 	"""on_update: bring the ToDos in line with claimed_by and the status."""
+	if doc.flags.in_insert and not doc.claimed_by:
+		# Nothing is assigned yet to a conversation being inserted unclaimed (these hooks run
+		# before Frappe's own, so before any Assignment Rule): no ToDo to look for.
+		return
 	if doc.has_value_changed("claimed_by") or doc.has_value_changed("status"):
 		sync_todos(doc)
 
