@@ -174,6 +174,26 @@ describe("Message Center page", () => {
 		assert.equal(values.potential_lead, "Yes");
 	});
 
+	it("associates an unmatched enquiry with the person the dialog suggests", async () => {
+		await row(agent, enquiry).click();
+		const view = conversation(agent, enquiry);
+		await view.locator("button", { hasText: "Associate" }).first().click();
+		const dialog = agent.locator(".modal.show", { hasText: "Associate" });
+		const suggested = dialog.locator('select[data-fieldname="suggestion"]');
+		await suggested.waitFor();
+		const offered = await suggested.locator("option").allTextContents();
+		const dora = offered.find((label) => /Dora Details \(Contact\) — same name/.test(label));
+		assert.ok(dora, `Dora is suggested by name: ${JSON.stringify(offered)}`);
+		await suggested.selectOption({ label: dora });
+		await screenshot(agent, "agent-associate");
+		await dialog.locator(".btn-modal-primary").click();
+		await dialog.waitFor({ state: "hidden" });
+		const saved = await api(agent, "message_center.api.enquiry.get", { enquiry: await enquiryOf(agent, enquiry) });
+		const values = JSON.parse(saved.body).message;
+		assert.equal(values.titles.contact, "Dora Details", "the enquiry is associated with Dora's Contact");
+		assert.equal(values.status, "Associated");
+	});
+
 	it("moves through the list with j/k and Enter and shows the shortcuts with ?", async () => {
 		await agent.locator(".mc-rows").click({ position: { x: 5, y: 5 } }).catch(() => {});
 		await agent.locator(".mc-search-input").focus();

@@ -76,8 +76,14 @@ def _conversation(channel: str, address: str, name: str, text: str) -> str:
 
 
 def _enquiry_conversation() -> str:
-	"""A website enquiry: its conversation shows the consumer details panel."""
+	"""A website enquiry: its conversation shows the consumer details panel. Dora is on file as a
+	Contact under another address, so the enquiry is unmatched and the Associate dialog offers her."""
 	from message_center import enquiries
+
+	if not frappe.db.exists("Contact Email", {"email_id": "dora@home.example", "parenttype": "Contact"}):
+		contact = frappe.get_doc({"doctype": "Contact", "first_name": "Dora", "last_name": "Details"})
+		contact.add_email("dora@home.example", is_primary=1)
+		contact.insert(ignore_permissions=True)
 
 	fields = {"person_name": "Dora Details", "email_id": "dora.details@example.com", "message": "Do you fit skylights?"}
 	enquiry = enquiries.intake(WEB_CHANNEL, fields, source="Web Form")

@@ -98,7 +98,12 @@ export async function associate_dialog(view) {
 				label: __("Suggested"),
 				fieldtype: "Select",
 				options: [""].concat(options),
-				description: options.length ? "" : __("No existing Contact, Lead or Customer matches this person."),
+				description:
+					options.length > 1
+						? __("{0} existing people may be this person, best first.", [options.length])
+						: options.length
+						? __("One existing person may be this person.")
+						: __("No existing Contact, Lead or Customer matches this person."),
 			},
 			{ fieldtype: "Section Break", label: __("Or pick one") },
 			{ fieldname: "doctype", label: __("Type"), fieldtype: "Select", options: "Contact\nLead\nCustomer", default: "Contact" },
