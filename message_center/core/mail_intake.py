@@ -11,9 +11,9 @@ Rules decided here:
 - mail that cannot be parsed is kept raw and flagged for review, never dropped, never raised;
 - auto-replies, bounces and list mail are threaded like any mail and flagged with their kind, but
   nobody is waiting on them (no INBOUND event) and they never open an enquiry;
-- only a new thread of ordinary mail opens an enquiry, and only then is the sender matched: an
-  the single person with exactly that address is linked; otherwise the conversation is unmatched,
-  with the people sharing the address (if several) kept for the agent.
+- only a new thread of ordinary mail opens an enquiry, and only then is the sender matched: the
+  single person with exactly that address is linked; otherwise the conversation is unmatched, with
+  the people sharing the address (if several) kept for the agent.
 """
 
 from __future__ import annotations
