@@ -12,7 +12,8 @@ decision out in the database and commits each message on its own, as the sync co
   an oversize one is left out with a note on the message;
 - mail that cannot be parsed, or whose import fails for a reason other than the database being
   unavailable, is kept raw as a private .eml File on a Channel Message flagged for review, so one
-  bad message never blocks a mailbox.
+  bad message never blocks a mailbox; mail that parses with damage is imported as far as it reads
+  and its Channel Message flagged for review, with the raw .eml beside it.
 """
 
 from __future__ import annotations
@@ -184,7 +185,11 @@ class ChannelIngest:
 		else:
 			conversation = self._start(plan, at, opening_message=content if plan.customer_wrote else None)
 		values = communication_values(plan)
-		channel_message = {"kind": plan.kind, "review_note": "\n".join(plan.notes) or None}
+		channel_message = {
+			"kind": plan.kind,
+			"review_note": "\n".join(plan.notes)[:2000] or None,
+			"needs_review": int(plan.needs_review),
+		}
 		if plan.customer_wrote:
 			started = conversation.name
 			conversation, communication = messages.record_inbound(
@@ -213,6 +218,8 @@ class ChannelIngest:
 				**values,
 			)
 		self._save_attachments(plan, communication)
+		if plan.needs_review:  # damaged: what could be read is in, the bytes as they came beside it
+			self._attach_raw(frappe.db.get_value("Channel Message", {"dedupe_key": identity.dedupe_key}), message)
 		return StoreOutcome.STORED
 
 	def _start(self, plan: IntakePlan, at, opening_message: str | None):
@@ -289,6 +296,11 @@ class ChannelIngest:
 		row = messages.claim_identity(
 			identity, "Inbound", status="Received", kind="Normal", needs_review=1, review_note=reason[:2000]
 		)
+		self._attach_raw(row, message)
+		return row
+
+	def _attach_raw(self, row: str, message: FetchedMessage) -> None:
+		"""The mail's bytes as they came, as a private .eml File on its Channel Message."""
 		frappe.get_doc(
 			{
 				"doctype": "File",
@@ -301,7 +313,6 @@ class ChannelIngest:
 				"content": message.raw,
 			}
 		).insert(ignore_permissions=True)
-		return row
 
 
 def message_html(plan: IntakePlan) -> str:

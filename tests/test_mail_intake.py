@@ -88,6 +88,14 @@ def test_unparseable_mail_is_kept_raw_with_the_reason():
 	assert "no headers" in decided.reason
 
 
+def test_damaged_mail_is_imported_with_a_note_and_flagged_for_review():
+	body = "Grüße ".encode() + b"\xff\xfe" + " aus Köln".encode()
+	decided = plan(build_mail(simple_headers(), body))
+	assert decided.action is IntakeAction.NEW and decided.needs_review
+	assert any("damaged (text/plain: invalid utf-8 bytes replaced)" in note for note in decided.notes)
+	assert not plan(raw()).needs_review
+
+
 def test_an_oversize_attachment_is_noted():
 	body = (
 		b"--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: application/zip\nContent-Disposition: attachment; filename=big.zip\n\n"

@@ -280,6 +280,22 @@ def test_bogus_charset_is_guessed_and_noted():
 def test_invalid_utf8_bytes_in_a_utf8_body_are_replaced_and_the_rest_kept():
 	mail = parse(build_mail(simple_headers(), "Grüße ".encode() + b"\xff\xfe" + " aus Köln".encode()))
 	assert mail.text == "Grüße \ufffd\ufffd aus Köln"
+	assert mail.damage == ["text/plain: invalid utf-8 bytes replaced"]
+
+
+def test_damage_is_what_may_not_read_as_sent_not_every_defect():
+	guessed = simple_headers(content_type='text/plain; charset="x-unknown"')
+	assert parse(build_mail(guessed, "un café crème".encode("cp1252"))).damage == [
+		"text/plain: unknown charset 'x-unknown', guessed cp1252"
+	]
+	no_boundary = parse(build_mail(simple_headers(content_type="multipart/mixed"), b"Just some text.\n"))
+	assert any("no usable boundary" in words for words in no_boundary.damage)
+	# everyday legacy mail: no charset declared, or a declared one that merely was not needed
+	undeclared = parse(build_mail(simple_headers(content_type="text/plain"), "Ça va, très bien.".encode("cp1252")))
+	assert undeclared.defects and not undeclared.damage
+	unneeded = parse(build_mail(guessed, "plain ascii".encode()))
+	assert not unneeded.damage
+	assert not parse(build_mail(simple_headers(), "Hello".encode())).damage
 
 
 def test_latin1_body_labelled_utf8_is_recovered():

@@ -63,6 +63,7 @@ class DecodedText:
 	text: str
 	charset: str  # the codec actually used
 	note: str | None = None  # set when the declared charset could not be honoured
+	lossy: bool = False  # bytes were replaced, or a declared charset was wrong and the right one guessed
 
 
 def codec_for(declared: str | None) -> str | None:
@@ -98,9 +99,9 @@ def decode_bytes(data: bytes, declared: str | None = None, *, guess_on_error: bo
 		if codec in ("utf-8", "cp1252") and guess_on_error and not _has_valid_utf8_sequences(data):
 			guessed = guess_codec(data)
 			return DecodedText(
-				data.decode(guessed, "replace"), guessed, f"bytes labelled {declared} decoded as {guessed}"
+				data.decode(guessed, "replace"), guessed, f"bytes labelled {declared} decoded as {guessed}", True
 			)
-		return DecodedText(data.decode(codec, "replace"), codec, note)
+		return DecodedText(data.decode(codec, "replace"), codec, note, True)
 
 	note = f"unknown charset {declared!r}" if declared else None
 	if data.isascii():
@@ -111,7 +112,8 @@ def decode_bytes(data: bytes, declared: str | None = None, *, guess_on_error: bo
 		pass
 	guessed = guess_codec(data)
 	detail = f"{note}, guessed {guessed}" if note else f"no charset declared, guessed {guessed}"
-	return DecodedText(data.decode(guessed, "replace"), guessed, detail)
+	# undeclared 8-bit text is everyday legacy mail; a declared charset we cannot read is damage
+	return DecodedText(data.decode(guessed, "replace"), guessed, detail, lossy=bool(note))
 
 
 def guess_codec(data: bytes) -> str:

@@ -8,7 +8,9 @@ run the same function against in-memory ones (message_center/testing/memory_inta
 
 Rules decided here:
 - our own mail (sent from our addresses, or carrying our signed Message-ID) is never imported;
-- mail that cannot be parsed is kept raw and flagged for review, never dropped, never raised;
+- mail that cannot be parsed is kept raw and flagged for review, never dropped, never raised; mail
+  that parses with damage (a charset it does not have, replaced bytes, broken MIME) is imported as
+  far as it reads, with a note, and flagged for review with its original kept;
 - auto-replies, bounces and list mail are threaded like any mail and flagged with their kind, but
   nobody is waiting on them (no INBOUND event) and they never open an enquiry;
 - only a new thread of ordinary mail opens an enquiry, and only then is the sender matched: the
@@ -93,6 +95,7 @@ class IntakePlan:
 	opens_enquiry: bool = False
 	sender_match: SenderMatch | None = None
 	notes: list[str] = field(default_factory=list)  # for people, shown on the message
+	needs_review: bool = False  # stored, but damaged: the original is kept and flagged for review
 	reason: str = ""  # why it was skipped or kept raw
 
 	@property
@@ -118,6 +121,8 @@ def plan_intake(
 		max_total_attachment_bytes=settings.max_total_attachment_bytes,
 	)
 	notes = [skipped.note for skipped in parsed.skipped_attachments]
+	if parsed.damage:
+		notes.append(damage_note(parsed.damage))
 	if parsed.parse_error:
 		return IntakePlan(IntakeAction.POISON, identity, parsed, notes=notes, reason=parsed.parse_error)
 
@@ -137,6 +142,7 @@ def plan_intake(
 		kind=KIND_LABELS[mail_class.kind],
 		customer_wrote=person_wrote,
 		notes=notes,
+		needs_review=bool(parsed.damage),
 	)
 	plan.thread = find_thread(
 		parsed,
@@ -153,6 +159,13 @@ def plan_intake(
 	if person_wrote and plan.party:
 		plan.sender_match = match_sender(plan.party, people)
 	return plan
+
+
+def damage_note(damage: list[str]) -> str:
+	return (
+		f"Parts of this mail were damaged ({'; '.join(damage)[:300]}): "
+		"shown as far as it could be read, the original is kept for review."
+	)
 
 
 def party_of(parsed: ParsedMail, own_addresses: Iterable[str]) -> Address | None:

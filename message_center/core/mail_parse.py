@@ -66,6 +66,7 @@ class ParsedMail:
 	attachments: list[Attachment] = field(default_factory=list)
 	skipped_attachments: list[SkippedAttachment] = field(default_factory=list)
 	defects: list[str] = field(default_factory=list)
+	damage: list[str] = field(default_factory=list)  # defects after which it may not read as sent
 	headers: dict[str, list[str]] = field(
 		default_factory=dict
 	)  # lowercased name -> decoded values, top level
@@ -174,6 +175,7 @@ def _parse(raw: bytes, max_attachment_bytes: int, max_total_attachment_bytes: in
 		attachments=attachments,
 		skipped_attachments=list(collector.skipped),
 		defects=defects,
+		damage=list(collector.damage),
 		headers=headers,
 		content_type=content_type_of(message),
 		report=collector.report(),

@@ -159,6 +159,7 @@ class PartCollector(TnefParts):
 		self.attachments: list[PendingAttachment] = []
 		self.skipped: list[SkippedAttachment] = []
 		self.defects: list[str] = []
+		self.damage: list[str] = []  # the defects that mean the mail may not read as it was sent
 		self._kept_bytes = 0
 		self._unnamed = 0
 		self._report: DeliveryReport | None = None
@@ -169,13 +170,13 @@ class PartCollector(TnefParts):
 
 	def walk(self, part: Message, depth: int = 0) -> None:
 		if depth > _MAX_DEPTH:
-			self._defect(f"MIME parts nested deeper than {_MAX_DEPTH} levels were ignored")
+			self._damaged(f"MIME parts nested deeper than {_MAX_DEPTH} levels were ignored")
 			return
 		content_type = content_type_of(part)
 		try:
 			self._handle(part, content_type, depth)
 		except Exception as error:  # one broken part must not cost the rest of the mail
-			self._defect(f"{content_type} part could not be read ({type(error).__name__}: {error})")
+			self._damaged(f"{content_type} part could not be read ({type(error).__name__}: {error})")
 		for defect in getattr(part, "defects", []):
 			words = re.sub(r"(?<!^)(?=[A-Z])", " ", type(defect).__name__.removesuffix("Defect")).lower()
 			self._defect(f"{content_type}: {words}")
@@ -191,12 +192,12 @@ class PartCollector(TnefParts):
 				return
 			recovered = _recover_multipart(part, content_type)
 			if recovered is not None:
-				self._defect(
+				self._damaged(
 					f"{content_type} had no usable boundary: parts recovered from its delimiter lines"
 				)
 				self.walk(recovered, depth + 1)
 			else:
-				self._defect(f"{content_type} had no usable boundary: its content was read as plain text")
+				self._damaged(f"{content_type} had no usable boundary: its content was read as plain text")
 				self._add_body(part, "text/plain")
 		elif content_type in _DELIVERY_STATUS_TYPES:
 			self._read_delivery_status(part)
@@ -217,6 +218,11 @@ class PartCollector(TnefParts):
 		if words not in self.defects:
 			self.defects.append(words)
 
+	def _damaged(self, words: str) -> None:
+		self._defect(words)
+		if words not in self.damage:
+			self.damage.append(words)
+
 	def _report_fields(self) -> DeliveryReport:
 		if self._report is None:
 			self._report = DeliveryReport(report_type="", original_message_id=None)
@@ -234,7 +240,7 @@ class PartCollector(TnefParts):
 			charset = declared.group(1).decode("ascii") if declared else None
 		decoded = decode_bytes(data, charset)
 		if decoded.note:
-			self._defect(f"{content_type}: {decoded.note}")
+			(self._damaged if decoded.lossy else self._defect)(f"{content_type}: {decoded.note}")
 		text = clean_text(decoded.text)
 		if content_type == "text/html":
 			self.htmls.append(text)

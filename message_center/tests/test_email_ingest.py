@@ -414,7 +414,7 @@ class EmailIngest(DovecotTestCase):
 		self.assertIn("huge.zip", communication.content)  # the skipped attachment is noted on the message
 		self.assertIn("huge.zip", channel_messages(self.channel)[0].review_note)
 
-	def test_broken_charsets_decode_with_replacement(self):
+	def test_broken_charsets_decode_with_replacement_and_the_original_is_kept_for_review(self):
 		raw = (
 			b"From: =?x-bogus?q?M=FCller?= <m@example.de>\r\nTo: "
 			+ self.address.encode()
@@ -430,6 +430,17 @@ class EmailIngest(DovecotTestCase):
 		self.assertEqual((result.stored, result.poison), (1, 0))
 		(communication,) = communications(self.only_conversation().name)
 		self.assertIn("ln", communication.content)
+		self.assertIn("damaged", communication.content)  # the agent is told what they read may be off
+		(row,) = channel_messages(self.channel, needs_review=1)
+		self.assertEqual(row.communication, communication.name)
+		self.assertIn("no-such-charset", row.review_note)
+		(file,) = frappe.get_all(
+			"File",
+			filters={"attached_to_doctype": "Channel Message", "attached_to_name": row.name},
+			fields=["name", "is_private"],
+		)
+		self.assertTrue(file.is_private)
+		self.assertEqual(frappe.get_doc("File", file.name).get_content(), raw)
 
 	def test_unparseable_mail_is_kept_raw_for_review_and_does_not_block_the_mailbox(self):
 		garbage = b"this is no mail at all \xff\xfe\r\njust bytes\r\n"
