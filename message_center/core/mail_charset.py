@@ -99,9 +99,9 @@ def decode_bytes(data: bytes, declared: str | None = None, *, guess_on_error: bo
 		if codec in ("utf-8", "cp1252") and guess_on_error and not _has_valid_utf8_sequences(data):
 			guessed = guess_codec(data)
 			return DecodedText(
-				data.decode(guessed, "replace"), guessed, f"bytes labelled {declared} decoded as {guessed}", True
+				data.decode(guessed, "replace"), guessed, f"bytes labelled {declared} decoded as {guessed}", lossy=True
 			)
-		return DecodedText(data.decode(codec, "replace"), codec, note, True)
+		return DecodedText(data.decode(codec, "replace"), codec, note, lossy=True)
 
 	note = f"unknown charset {declared!r}" if declared else None
 	if data.isascii():
