@@ -283,6 +283,29 @@ def test_invalid_utf8_bytes_in_a_utf8_body_are_replaced_and_the_rest_kept():
 	assert mail.damage == ["text/plain: invalid utf-8 bytes replaced"]
 
 
+@pytest.mark.parametrize(
+	("headers", "damage"),
+	[
+		({"subject": "=?x-unknown?q?caf=E9?="}, "Subject header: unknown charset 'x-unknown', guessed cp1252"),
+		({"subject": "Devis =?utf-8?q?pi=E8ces?="}, "Subject header: invalid utf-8 bytes replaced"),
+		({"subject": "=?utf-8?b?!!!?= urgent"}, "Subject header: broken base64 encoded-word"),
+		({"subject": "=?utf-8?b?w?="}, "Subject header: encoded-word not readable (Base64 decoding error)"),
+		({"from": "=?bogus?q?M=FCller?= <h@kunde.example>"}, "From header: unknown charset 'bogus', guessed cp1252"),
+	],
+)
+def test_an_encoded_word_that_cannot_be_read_as_sent_is_damage(headers, damage):
+	mail = parse(build_mail(simple_headers(**headers), b"Hello"))
+	assert mail.damage == [damage]
+
+
+def test_header_damage_is_only_counted_in_headers_an_agent_reads():
+	unread = simple_headers(**{"x-mailer": "=?bogus?q?caf=E9?="})
+	assert not parse(build_mail(unread, b"Hello")).damage
+	# raw 8-bit bytes in a header are everyday legacy mail, read by guessing, not damage
+	mail = parse(build_mail(simple_headers(subject="Café crème".encode("cp1252")), b"Hello"))
+	assert mail.subject == "Café crème" and not mail.damage
+
+
 def test_damage_is_what_may_not_read_as_sent_not_every_defect():
 	guessed = simple_headers(content_type='text/plain; charset="x-unknown"')
 	assert parse(build_mail(guessed, "un café crème".encode("cp1252"))).damage == [

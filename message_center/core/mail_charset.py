@@ -56,6 +56,8 @@ _GUESS_PREFERENCE = (
 _SURROGATE_RUN = re.compile("[\udc80-\udcff]+")
 _FOLDING = re.compile(r"\r?\n(?=[ \t])")
 _CONTROL_CHARS = re.compile("[\x00\ufffe\uffff]")
+_BASE64_WORD = re.compile(r"=\?[^?\s]+\?[bB]\?([^?\s]*)\?=")
+_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=]")
 
 
 @dataclass(frozen=True)
@@ -157,26 +159,51 @@ def unfold(raw: str) -> str:
 	return _FOLDING.sub("", raw)
 
 
+@dataclass(frozen=True)
+class DecodedHeader:
+	text: str
+	damage: str | None = None  # why the value may not read as it was sent
+
+
 def decode_header_value(raw: str | None) -> str:
 	"""A header value as text: RFC 2047 encoded-words decoded, 8-bit bytes guessed, never raising."""
+	return read_header(raw).text
+
+
+def read_header(raw: str | None) -> DecodedHeader:
+	"""decode_header_value, also saying when an encoded-word could not be read as written: a charset
+	that is unknown or does not fit its bytes, or a broken encoding (raw 8-bit header bytes are
+	everyday legacy mail, not damage)."""
 	if not raw:
-		return ""
+		return DecodedHeader("")
 	text = text_from_surrogates(unfold(str(raw)))
 	if "=?" not in text:
-		return clean_text(text).strip()
+		return DecodedHeader(clean_text(text).strip())
 	try:
 		chunks = email.header.decode_header(text)
-	except Exception:  # HeaderParseError on broken base64, or worse: keep the raw words
-		return clean_text(text).strip()
-	parts = []
+	except Exception as error:  # HeaderParseError on broken base64, or worse: keep the raw words
+		return DecodedHeader(clean_text(text).strip(), f"encoded-word not readable ({error})")
+	parts, damage = [], _broken_base64_word(text)
 	for chunk, charset in chunks:
 		if isinstance(chunk, str):
 			parts.append(chunk)
 		elif charset is None:
 			parts.append(chunk.decode("raw-unicode-escape", "replace"))  # how decode_header stores plain text
 		else:
-			parts.append(decode_bytes(chunk, charset, guess_on_error=False).text)
-	return clean_text("".join(parts)).strip()
+			decoded = decode_bytes(chunk, charset, guess_on_error=False)
+			parts.append(decoded.text)
+			if decoded.lossy and damage is None:
+				damage = decoded.note
+	return DecodedHeader(clean_text("".join(parts)).strip(), damage)
+
+
+def _broken_base64_word(text: str) -> str | None:
+	"""The stdlib drops characters outside the base64 alphabet without a word, so a broken word can
+	vanish from a Subject silently: say so."""
+	for payload in _BASE64_WORD.findall(text):
+		if _NOT_BASE64.search(payload) or len(payload.rstrip("=")) % 4 == 1:
+			return "broken base64 encoded-word"
+	return None
 
 
 def _has_valid_utf8_sequences(data: bytes) -> bool:

@@ -19,7 +19,7 @@ from email.parser import BytesParser
 from urllib.parse import unquote
 
 from message_center.core.html_sanitize import html_to_text, sanitize_html
-from message_center.core.mail_charset import clean_text, decode_header_value, text_from_surrogates, unfold
+from message_center.core.mail_charset import clean_text, decode_header_value, read_header, text_from_surrogates, unfold
 from message_center.core.mail_parts import (
 	PARSER_POLICY,
 	Attachment,
@@ -134,7 +134,8 @@ def _parse(raw: bytes, max_attachment_bytes: int, max_total_attachment_bytes: in
 	except RecursionError:  # the stdlib parser recurses once per nesting level
 		message = BytesParser(policy=PARSER_POLICY).parsebytes(raw, headersonly=True)
 		parse_error = "MIME parts nested too deeply to read: only the headers were parsed"
-	headers = _decoded_headers(message)
+	header_damage: list[str] = []
+	headers = _decoded_headers(message, header_damage)
 	if not headers:
 		return failed_mail("no headers found: not an RFC 5322 message")
 
@@ -175,7 +176,7 @@ def _parse(raw: bytes, max_attachment_bytes: int, max_total_attachment_bytes: in
 		attachments=attachments,
 		skipped_attachments=list(collector.skipped),
 		defects=defects,
-		damage=list(collector.damage),
+		damage=header_damage + list(collector.damage),
 		headers=headers,
 		content_type=content_type_of(message),
 		report=collector.report(),
@@ -183,12 +184,22 @@ def _parse(raw: bytes, max_attachment_bytes: int, max_total_attachment_bytes: in
 	)
 
 
-def _decoded_headers(message: Message) -> dict[str, list[str]]:
+# The headers an agent reads: an encoded-word in one of them that cannot be read is damage.
+_SHOWN_HEADERS = ("subject", "from", "to", "cc", "reply-to")
+
+
+def _decoded_headers(message: Message, damage: list[str]) -> dict[str, list[str]]:
 	headers: dict[str, list[str]] = {}
 	for name, value in message.items():
 		key = clean_text(text_from_surrogates(str(name))).strip().lower()
-		if key:
-			headers.setdefault(key, []).append(decode_header_value(value))
+		if not key:
+			continue
+		decoded = read_header(value)
+		headers.setdefault(key, []).append(decoded.text)
+		if decoded.damage and key in _SHOWN_HEADERS:
+			words = f"{key.title()} header: {decoded.damage}"
+			if words not in damage:
+				damage.append(words)
 	return headers
 
 
