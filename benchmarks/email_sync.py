@@ -329,7 +329,7 @@ def main() -> None:
 		server.append_many(
 			FRAPPE_USER,
 			"INBOX",
-			[seed for seed, message in zip(seeds, corpus.messages) if message.kind != "poison"],
+			[seed for seed, message in zip(seeds, corpus.messages, strict=True) if message.kind != "poison"],
 		)
 		report("messages", len(corpus.messages))
 		raw = measure_raw_fetch(server)

@@ -32,7 +32,7 @@ SALES_THREADS = (
 		"Hi, we're looking to replace the roof on a two-storey house, about 1,800 sq ft. Could you give us a rough quote?",
 		["Also, do you offer financing?", "We'd prefer asphalt shingles, dark grey if possible."],
 		["Thanks for reaching out! A rough range for that size is $14k–$19k depending on materials. Could we book a free inspection?",
-		 "Yes, we offer 12 and 24 month financing plans. I'll send details."],
+			"Yes, we offer 12 and 24 month financing plans. I'll send details."],
 	),
 	(
 		"Solar panels",
@@ -65,7 +65,7 @@ SERVICE_THREADS = (
 		"Water is dripping from the ceiling in the upstairs bedroom since last night's storm. Can someone come out?",
 		["It's getting worse, there's a stain spreading now.", "Please call me when you can."],
 		["Sorry to hear that! We can have a technician there this afternoon between 2 and 4pm.",
-		 "Our tech Sam is on his way, he'll text you when he's 15 minutes out."],
+			"Our tech Sam is on his way, he'll text you when he's 15 minutes out."],
 	),
 	(
 		"Warranty question",

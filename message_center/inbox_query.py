@@ -208,7 +208,7 @@ def page(
 	datetimes = DATETIME_FIELDS.intersection(keys)
 	rows = []
 	for (values,) in encoded:
-		row = frappe._dict(zip(keys, json.loads(values)))
+		row = frappe._dict(zip(keys, json.loads(values), strict=True))
 		for field in datetimes:
 			if row[field] is not None:
 				row[field] = datetime.fromisoformat(row[field])

@@ -4,8 +4,9 @@ from datetime import timedelta, timezone
 import pytest
 from mail_samples import build_mail, sample, simple_headers
 
+from message_center.core.mail_attachments import format_size
 from message_center.core.mail_parse import Address, ParsedMail, parse_mail, rewrite_cid_urls
-from message_center.core.mail_parts import format_size, unflow
+from message_center.core.mail_parts import unflow
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -316,9 +317,9 @@ def test_damage_is_what_may_not_read_as_sent_not_every_defect():
 	# everyday legacy mail: no charset declared, or a declared one that merely was not needed
 	undeclared = parse(build_mail(simple_headers(content_type="text/plain"), "Ça va, très bien.".encode("cp1252")))
 	assert undeclared.defects and not undeclared.damage
-	unneeded = parse(build_mail(guessed, "plain ascii".encode()))
+	unneeded = parse(build_mail(guessed, b"plain ascii"))
 	assert not unneeded.damage
-	assert not parse(build_mail(simple_headers(), "Hello".encode())).damage
+	assert not parse(build_mail(simple_headers(), b"Hello")).damage
 
 
 def test_latin1_body_labelled_utf8_is_recovered():

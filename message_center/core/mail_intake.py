@@ -36,7 +36,13 @@ from message_center.core.mail_threading import (
 	find_thread,
 	message_identity,
 )
-from message_center.core.people_matching import Candidate, SenderDetails, Suggestion, auto_link, rank_candidates
+from message_center.core.people_matching import (
+	Candidate,
+	SenderDetails,
+	Suggestion,
+	auto_link,
+	rank_candidates,
+)
 
 # Channel Message "kind" labels for each mail_classify kind
 KIND_LABELS = {

@@ -19,13 +19,18 @@ from email.parser import BytesParser
 from urllib.parse import unquote
 
 from message_center.core.html_sanitize import html_to_text, sanitize_html
-from message_center.core.mail_charset import clean_text, decode_header_value, read_header, text_from_surrogates, unfold
+from message_center.core.mail_attachments import Attachment, SkippedAttachment
+from message_center.core.mail_charset import (
+	clean_text,
+	decode_header_value,
+	read_header,
+	text_from_surrogates,
+	unfold,
+)
 from message_center.core.mail_parts import (
 	PARSER_POLICY,
-	Attachment,
 	DeliveryReport,
 	PartCollector,
-	SkippedAttachment,
 	content_type_of,
 	message_ids_in,
 )

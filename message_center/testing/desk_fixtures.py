@@ -11,7 +11,6 @@ returned names as JSON.
 
 from __future__ import annotations
 
-
 import frappe
 
 from message_center import messages

@@ -23,7 +23,11 @@ from werkzeug.serving import make_server
 
 from message_center.sms_outbound import CONF_BASE_URL, CONF_RETRY_BACKOFF
 from message_center.testing.twilio_standin import TwilioStandin
-from message_center.testing.twilio_webhooks import SignedWebhook, build_inbound_sms_request, inbound_sms_params
+from message_center.testing.twilio_webhooks import (
+	SignedWebhook,
+	build_inbound_sms_request,
+	inbound_sms_params,
+)
 from message_center.tests.factories import make_channel
 
 ACCOUNT_SID = "AC" + "5a" * 16

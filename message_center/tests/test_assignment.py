@@ -6,13 +6,13 @@ from frappe.desk.form import assign_to
 from message_center import messages
 from message_center.api import conversation as api
 from message_center.tests.enquiry_fixtures import (
-	EnquiryTestCase,
 	AGENT,
 	COLLEAGUE,
 	MANAGER,
 	MANUAL_CHANNEL,
 	OTHER_TEAM,
 	OUTSIDER,
+	EnquiryTestCase,
 	communications_of,
 	manual_enquiry,
 	open_todos,

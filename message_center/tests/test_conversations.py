@@ -4,7 +4,15 @@ from frappe.tests.utils import FrappeTestCase
 from message_center import messages
 from message_center.api import conversation as api
 from message_center.message_center.doctype.conversation.conversation import ConversationRuleError, actor_for
-from message_center.tests.factories import timeline, make_agent, make_channel, make_contact, make_conversation, make_manager, make_team
+from message_center.tests.factories import (
+	make_agent,
+	make_channel,
+	make_contact,
+	make_conversation,
+	make_manager,
+	make_team,
+	timeline,
+)
 
 AGENT = "mc.flow.agent@example.com"
 OTHER = "mc.flow.other@example.com"

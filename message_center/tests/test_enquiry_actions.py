@@ -9,10 +9,10 @@ from message_center.api.reply import reply_blocked_reason, send_path_for
 from message_center.enquiries import EnquiryActionError, InvalidEnquiry
 from message_center.message_center.doctype.conversation.conversation import actor_for
 from message_center.tests.enquiry_fixtures import (
-	EnquiryTestCase,
 	AGENT,
 	COLLEAGUE,
 	OUTSIDER,
+	EnquiryTestCase,
 	manual_enquiry,
 	unique,
 	unique_email,

@@ -6,9 +6,9 @@ from message_center import messages
 from message_center.api import enquiry as api
 from message_center.enquiries import EnquiryActionError
 from message_center.tests.enquiry_fixtures import (
-	EnquiryTestCase,
 	AGENT,
 	OUTSIDER,
+	EnquiryTestCase,
 	communications_of,
 	manual_enquiry,
 	on_timeline,

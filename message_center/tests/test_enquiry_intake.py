@@ -10,7 +10,6 @@ from message_center.api import enquiry as api
 from message_center.api.web_form import rate_limit_key, visitor
 from message_center.enquiries import InvalidEnquiry
 from message_center.tests.enquiry_fixtures import (
-	EnquiryTestCase,
 	AGENT,
 	COLLEAGUE,
 	MANUAL_CHANNEL,
@@ -18,6 +17,7 @@ from message_center.tests.enquiry_fixtures import (
 	OUTSIDER,
 	TEAM,
 	WEB_CHANNEL,
+	EnquiryTestCase,
 	communications_of,
 	manual_enquiry,
 	on_timeline,

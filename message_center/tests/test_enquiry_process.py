@@ -7,10 +7,10 @@ from message_center import messages
 from message_center.api import enquiry as api
 from message_center.enquiries import EnquiryActionError
 from message_center.tests.enquiry_fixtures import (
-	EnquiryTestCase,
 	AGENT,
 	MANAGER,
 	OUTSIDER,
+	EnquiryTestCase,
 	manual_enquiry,
 	on_timeline,
 	unique,

@@ -9,7 +9,14 @@ from frappe.utils import now_datetime
 from message_center import inbox_query, messages
 from message_center.api import conversation as conversation_api
 from message_center.api import inbox, user_state
-from message_center.tests.factories import make_agent, make_channel, make_contact, make_conversation, make_manager, make_team
+from message_center.tests.factories import (
+	make_agent,
+	make_channel,
+	make_contact,
+	make_conversation,
+	make_manager,
+	make_team,
+)
 
 AGENT = "mc.inbox.agent@example.com"
 COLLEAGUE = "mc.inbox.colleague@example.com"

@@ -11,7 +11,13 @@ from message_center.api import conversation as conversation_api
 from message_center.api import messages as messages_api
 from message_center.api import quick_replies
 from message_center.message_center.doctype.conversation.conversation import actor_for
-from message_center.tests.factories import make_agent, make_channel, make_contact, make_conversation, make_team
+from message_center.tests.factories import (
+	make_agent,
+	make_channel,
+	make_contact,
+	make_conversation,
+	make_team,
+)
 
 AGENT = "mc.history.agent@example.com"
 COLLEAGUE = "mc.history.colleague@example.com"

@@ -5,11 +5,11 @@ import frappe
 from message_center import messages
 from message_center.api import people as api
 from message_center.tests.enquiry_fixtures import (
-	EnquiryTestCase,
 	AGENT,
 	MANUAL_CHANNEL,
 	OTHER_CHANNEL,
 	OUTSIDER,
+	EnquiryTestCase,
 	manual_enquiry,
 	on_timeline,
 	unique_email,

@@ -8,9 +8,10 @@ from frappe.tests.utils import FrappeTestCase
 
 from message_center import sms_inbound
 from message_center.api import conversation as conversation_api
+from message_center.message_center.doctype.conversation.conversation import actor_for
 from message_center.sms_outbound import send_reply
-from message_center.testing.twilio_webhooks import new_sid, sign, signed_form_request, status_callback_params
-from message_center.tests.factories import make_agent, make_contact, make_team, timeline
+from message_center.testing.twilio_webhooks import sign, signed_form_request, status_callback_params
+from message_center.tests.factories import make_agent, make_team, timeline
 from message_center.tests.sms_helpers import (
 	AUTH_TOKEN,
 	LiveServer,
@@ -24,7 +25,6 @@ from message_center.tests.sms_helpers import (
 	random_number,
 	rows_for,
 )
-from message_center.message_center.doctype.conversation.conversation import actor_for
 
 AGENT = "mc.sms.hooks.agent@example.com"
 
