@@ -16,11 +16,12 @@ email_ingest.ChannelIngest.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import frappe
 from frappe.utils import get_datetime, now_datetime
 from frappe.utils.background_jobs import is_job_enqueued
+from frappe.utils.scheduler import is_scheduler_inactive
 
 from message_center import realtime, settings
 from message_center.core.imap_sync import FolderCursor, StoreOutcome, SyncErrorKind, SyncResult, sync_mailbox
@@ -31,6 +32,9 @@ JOB_METHOD = "message_center.email_sync.sync_channel"
 LOCK_SECONDS = 10 * 60  # renewed at every saved cursor, so only a dead run's lock ever expires
 PROGRESS_EVENT = "message_center_sync"
 IMPORTED = (StoreOutcome.STORED, StoreOutcome.POISON_STORED)
+# Three missed polls of the */5 cron (hooks.py): a healthy channel, even one working through a
+# backlog, records a success at least every batch.
+OVERDUE_AFTER = timedelta(minutes=15)
 
 
 def enqueue_all():
@@ -193,6 +197,18 @@ class _Progress:
 				(self.unsaved_imports, self.channel),
 			)
 			self.unsaved_imports = 0
+
+
+def sync_overdue(channel, now: datetime | None = None) -> dict | None:
+	"""For an enabled mail channel that has gone three polls without a successful sync: since when,
+	and whether the scheduler is off. A failing mailbox is left out: its own error says more. A
+	channel left Queued or Running this long means no worker is taking the long queue."""
+	if channel.kind != "Email" or not channel.enabled or channel.sync_status == "Failed":
+		return None
+	since = get_datetime(channel.last_success_at or channel.creation)
+	if (now or now_datetime()) - since < OVERDUE_AFTER:
+		return None
+	return {"since": since, "scheduler_inactive": is_scheduler_inactive(verbose=False)}
 
 
 def _load_state(channel) -> dict:

@@ -12,10 +12,11 @@ returned names as JSON.
 from __future__ import annotations
 
 import frappe
+from frappe.utils import add_to_date, now_datetime
 
 from message_center import messages
 from message_center.demo import ensure_team, ensure_user
-from message_center.permissions import AGENT_ROLE
+from message_center.permissions import AGENT_ROLE, MANAGER_ROLE
 
 PASSWORD = "Browser-Test-2026!"
 AGENTS = {
@@ -25,6 +26,8 @@ AGENTS = {
 }
 SALES, SERVICE = "BT Sales", "BT Service"
 WEB_CHANNEL, PHONE_CHANNEL, SERVICE_CHANNEL = "BT Website", "BT Phone", "BT Service Phone"
+MAIL_CHANNEL = "BT Mailbox"  # its last successful sync an hour ago: no worker has run it since
+MANAGER = ("bt.manager@example.com", "Mona", "Manager")
 ACCOUNT = "BT Outgoing"
 
 
@@ -60,6 +63,29 @@ def _channel(name: str, team: str, kind: str, **values):
 		doc.save(ignore_permissions=True)
 	else:
 		frappe.get_doc({"doctype": "Channel", "channel_name": name, "kind": kind, "team": team, **values}).insert(ignore_permissions=True)
+
+
+def _stalled_mail_channel(account: str) -> None:
+	# loopback port 9: nothing listens, and no scheduler runs on the test site anyway
+	_channel(
+		MAIL_CHANNEL,
+		SALES,
+		"Email",
+		email_account=account,
+		email_address="bt-mailbox@example.com",
+		imap_host="127.0.0.1",
+		imap_port=9,
+		imap_ssl=0,
+		imap_username="bt-mailbox",
+		imap_password="not-used",
+		imap_folders="INBOX",
+	)
+	frappe.db.set_value(
+		"Channel",
+		MAIL_CHANNEL,
+		{"sync_status": "Queued", "last_success_at": add_to_date(now_datetime(), hours=-1)},
+		update_modified=False,
+	)
 
 
 def _clear():
@@ -98,6 +124,8 @@ def create(smtp_port: int = 2525) -> dict:
 	_channel(WEB_CHANNEL, SALES, "Web Form", email_account=account)
 	_channel(PHONE_CHANNEL, SALES, "Manual", email_account=account)
 	_channel(SERVICE_CHANNEL, SERVICE, "Manual")
+	manager = ensure_user(*MANAGER, [MANAGER_ROLE], PASSWORD)
+	_stalled_mail_channel(account)
 	if not frappe.db.exists("Quick Reply", {"title": "BT Thanks"}):
 		frappe.get_doc(
 			{
@@ -119,6 +147,8 @@ def create(smtp_port: int = 2525) -> dict:
 		"outside": _conversation(SERVICE_CHANNEL, "sven.service@example.com", "Sven Service", "Service team only."),
 		"enquiry": _enquiry_conversation(),
 		"smtp_port": int(smtp_port),
+		"manager": manager,
+		"stalled_channel": MAIL_CHANNEL,
 	}
 	frappe.db.commit()
 	return result

@@ -5,6 +5,7 @@ import json
 import re
 
 import frappe
+from frappe.utils import add_to_date, get_datetime, now_datetime
 from frappe.utils.background_jobs import get_job, is_job_enqueued
 
 from message_center import email_sync
@@ -279,6 +280,29 @@ class EmailSync(DovecotTestCase):
 		self.assertEqual((summary["ran"], summary.get("locked")), (False, True))
 		self.assertEqual(channel_messages(self.channel), [])
 		self.assertEqual(email_sync.sync_channel(self.channel)["stored"], 1)
+
+	def test_a_channel_three_polls_without_a_successful_sync_warns_its_admin(self):
+		def overdue():
+			doc = frappe.get_doc("Channel", self.channel)
+			doc.run_method("onload")
+			return doc.get_onload().get("sync_overdue")
+
+		self.box.deliver(*numbered(1, self.key, self.address))
+		sync(self.channel)
+		self.assertIsNone(overdue())  # just synced
+
+		# the workers stopped: the cron keeps queueing, nothing runs
+		frappe.db.set_value(
+			"Channel", self.channel, {"last_success_at": add_to_date(now_datetime(), minutes=-16), "sync_status": "Queued"}
+		)
+		self.assertEqual(get_datetime(overdue()["since"]), get_datetime(self.health().last_success_at))
+		with site_config(pause_scheduler=1):
+			self.assertTrue(overdue()["scheduler_inactive"])
+
+		frappe.db.set_value("Channel", self.channel, "sync_status", "Failed")
+		self.assertIsNone(overdue())  # its own error says more
+		frappe.db.set_value("Channel", self.channel, {"sync_status": "Idle", "enabled": 0})
+		self.assertIsNone(overdue())
 
 	def test_sync_now_is_for_the_channels_admins_only(self):
 		frappe.set_user(MANAGER)

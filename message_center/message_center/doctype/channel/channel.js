@@ -46,10 +46,20 @@ function show_mail_health(frm) {
 	if (doc.lag_seconds) parts.push(__("{0} behind the mailbox", [format_duration(doc.lag_seconds)]));
 	parts.push(__("{0} imported", [doc.messages_imported || 0]));
 	let html = parts.join(" · ");
+	// set by the controller when three 5-minute polls went by without a successful sync
+	const overdue = (doc.__onload || {}).sync_overdue;
+	if (overdue) {
+		const words = overdue.scheduler_inactive
+			? __("The scheduler is off on this site, so no mail is being checked: turn it on with bench enable-scheduler.")
+			: __(
+					"Mail is checked every 5 minutes, but no sync has succeeded for a while: the scheduler or the background workers (long queue) may be stopped."
+			  );
+		html += `<div>${words}</div>`;
+	}
 	if (doc.sync_status === "Failed" && doc.last_error) {
 		html += `<div class="text-danger small">${frappe.utils.escape_html(doc.last_error)}</div>`;
 	}
-	frm.dashboard.set_headline_alert(html);
+	frm.dashboard.set_headline_alert(html, overdue ? "yellow" : doc.sync_status === "Failed" ? "red" : "blue");
 
 	frappe.db.count("Channel Message", { filters: { channel: doc.name, needs_review: 1 } }).then((count) => {
 		if (!count) return;

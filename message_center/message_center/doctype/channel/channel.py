@@ -6,6 +6,7 @@ from frappe.model.document import Document
 from frappe.utils import get_url
 
 from message_center.email_config import OAUTH, oauth_setup_error
+from message_center.email_sync import sync_overdue
 from message_center.settings import public_base_url
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -63,6 +64,9 @@ class Channel(Document):
 
 	def folders(self) -> list[str]:
 		return [line.strip() for line in (self.imap_folders or "").splitlines() if line.strip()]
+
+	def onload(self):
+		self.set_onload("sync_overdue", sync_overdue(self))
 
 	def on_update(self):
 		frappe.clear_document_cache("Channel", self.name)
