@@ -47,10 +47,9 @@ def imap_config(channel) -> ImapConfig:
 	username = (channel.imap_username or "").strip()
 	password, token = "", None
 	if channel.imap_auth == OAUTH:
-		problem = oauth_setup_error(channel)
-		if problem:
-			raise ImapTokenUnavailable(problem)
-		account = frappe.get_doc("Email Account", channel.email_account)
+		account = _email_account(channel.email_account)
+		if account is None or account.auth_method != OAUTH:
+			raise ImapTokenUnavailable(_oauth_setup_problem())
 		token = oauth_access_token(account)
 		username = username or (account.login_id or account.email_id or "").strip()
 	else:
@@ -74,6 +73,18 @@ def oauth_setup_error(channel) -> str | None:
 	account = channel.email_account
 	if account and frappe.db.get_value("Email Account", account, "auth_method") == OAUTH:
 		return None
+	return _oauth_setup_problem()
+
+
+def _email_account(name: str | None):
+	try:
+		return frappe.get_doc("Email Account", name) if name else None
+	except frappe.DoesNotExistError:  # deleted since the channel was saved
+		frappe.clear_last_message()
+		return None
+
+
+def _oauth_setup_problem() -> str:
 	return _(
 		"OAuth sign-in uses the access token of the channel's Outgoing Email Account: pick an "
 		"Email Account whose Method is OAuth, or sign in with a password."
