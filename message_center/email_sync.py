@@ -199,14 +199,14 @@ class _Progress:
 			self.unsaved_imports = 0
 
 
-def sync_overdue(channel, now: datetime | None = None) -> dict | None:
+def sync_overdue(channel) -> dict | None:
 	"""For an enabled mail channel that has gone three polls without a successful sync: since when,
 	and whether the scheduler is off. A failing mailbox is left out: its own error says more. A
 	channel left Queued or Running this long means no worker is taking the long queue."""
 	if channel.kind != "Email" or not channel.enabled or channel.sync_status == "Failed":
 		return None
 	since = get_datetime(channel.last_success_at or channel.creation)
-	if (now or now_datetime()) - since < OVERDUE_AFTER:
+	if now_datetime() - since < OVERDUE_AFTER:
 		return None
 	return {"since": since, "scheduler_inactive": is_scheduler_inactive(verbose=False)}
 
