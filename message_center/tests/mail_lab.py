@@ -171,6 +171,12 @@ def channel_messages(channel: str, **filters) -> list:
 	)
 
 
+def stored_bytes(file: str) -> bytes:
+	"""What is on disk (File.get_content decodes whatever looks like text)."""
+	with open(frappe.get_doc("File", file).get_full_path(), "rb") as stored:
+		return stored.read()
+
+
 @contextmanager
 def settings(**values):
 	"""Message Center Settings changed for the block, then restored."""

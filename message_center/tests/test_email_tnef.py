@@ -12,17 +12,12 @@ from message_center.tests.mail_lab import (
 	conversations,
 	make_email_channel,
 	settings,
+	stored_bytes,
 	sync,
 )
 
 PDF = b"%PDF-1.4 quote for 20 chairs\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n tiny logo"
-
-
-def stored_bytes(file: str) -> bytes:
-	"""What is on disk (File.get_content decodes whatever looks like text)."""
-	with open(frappe.get_doc("File", file).get_full_path(), "rb") as stored:
-		return stored.read()
 
 
 class EmailTnef(DovecotTestCase):
