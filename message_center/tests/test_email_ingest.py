@@ -7,6 +7,7 @@ import json
 import frappe
 
 from message_center import messages
+from message_center.api.messages import history
 from message_center.core import conversation_rules as rules
 from message_center.tests.factories import make_contact, make_team, timeline
 from message_center.tests.mail_lab import (
@@ -341,6 +342,15 @@ class EmailIngest(DovecotTestCase):
 		self.assertEqual(kinds[f"<a2-{self.key}@c>"], "Auto Reply")
 		self.assertEqual(kinds[f"<a3-{self.key}@lists>"], "List")
 		self.assertEqual(frappe.db.count("Enquiry", {"channel": self.channel}), 1)
+		# what the agent's conversation view reads: each message says what sent it
+		shown = {
+			item["subject"]: item["message_kind"]
+			for name in (closed.name, newsletter.name)
+			for item in history(conversation=name)["items"]
+		}
+		self.assertEqual(shown["Automatic reply: Question about delivery"], "Auto Reply")
+		self.assertEqual(shown["Newsletter"], "List")
+		self.assertEqual(shown["Question about delivery"], "Normal")
 
 	def test_our_own_mail_is_never_imported_but_a_web_form_relay_is(self):
 		self.box.deliver(

@@ -245,13 +245,25 @@ export class ConversationView {
 		}
 		return `<div class="mc-item mc-item-${item.direction} ${item.html != null && item.direction !== "note" ? "mc-item-email" : ""}" data-name="${esc(item.name)}">
 			<div class="mc-bubble">
-				<div class="mc-item-head"><span class="mc-item-who">${who}</span>
+				<div class="mc-item-head"><span><span class="mc-item-who">${who}</span>${this.machine_kind_html(item)}</span>
 					<span class="mc-item-time" title="${esc(full_time(item.at))}">${esc(full_time(item.at))}</span></div>
 				${body}
 				${attachments ? `<div class="mc-item-attachments">${attachments}</div>` : ""}
 				${status}
 			</div>
 		</div>`;
+	}
+
+	machine_kind_html(item) {
+		// Mail a machine sent is kept on the conversation but asks nothing of the team: say which it is.
+		const kinds = {
+			"Auto Reply": [__("Auto-reply"), "gray", __("An automatic reply (out of office, ticket receipt): it does not open an enquiry or make the conversation wait on you.")],
+			Bounce: [__("Bounce"), "orange", __("A delivery failure report: a message sent to this person may not have arrived.")],
+			List: [__("List mail"), "gray", __("Bulk or mailing-list mail: it does not open an enquiry or make the conversation wait on you.")],
+		};
+		const kind = item.direction === "in" && kinds[item.message_kind];
+		if (!kind) return "";
+		return ` <span class="indicator-pill ${kind[1]} mc-machine-kind" title="${esc(kind[2])}">${esc(kind[0])}</span>`;
 	}
 
 	status_html(item) {
