@@ -19,6 +19,7 @@ decision out in the database and commits each message on its own, as the sync co
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -185,6 +186,7 @@ class ChannelIngest:
 		else:
 			conversation = self._start(plan, at, opening_message=content if plan.customer_wrote else None)
 		values = communication_values(plan)
+		values["preview_text"] = plan.parsed.new_text  # the list shows what is new, not the quoted history
 		channel_message = {
 			"kind": plan.kind,
 			"review_note": "\n".join(plan.notes)[:2000] or None,
@@ -235,6 +237,7 @@ class ChannelIngest:
 			links=links,
 			at=at,
 			opening_message=opening_message,
+			preview_text=plan.parsed.new_text,
 		)
 		updates = {"thread_subject": thread_subject(conversation.subject)}
 		if match and match.unmatched:
@@ -327,6 +330,14 @@ def text_html(text: str) -> str:
 
 def _notes_html(notes: list[str]) -> str:
 	return "".join(f'<p class="mc-mail-note"><em>{html.escape(note)}</em></p>' for note in notes)
+
+
+_NOTE = re.compile(r'<p class="mc-mail-note"><em>(.*?)</em></p>', re.DOTALL)
+
+
+def import_notes(content: str) -> list[str]:
+	"""The notes _notes_html() added to a message's content (skipped attachments, damage)."""
+	return [html.unescape(note) for note in _NOTE.findall(content or "")]
 
 
 def communication_values(plan: IntakePlan) -> dict:

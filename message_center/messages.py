@@ -88,12 +88,13 @@ def start_conversation(
 	links: dict | None = None,
 	at=None,
 	opening_message: str | None = None,
+	preview_text: str | None = None,
 ):
 	"""Insert a new open Conversation with the channel's team; links are contact/lead/customer values.
 
 	`opening_message`: the content of the customer's message that opens it. The conversation is then
 	inserted in the state that message gives it, and record_inbound() stores the message without
-	saving the conversation a second time."""
+	saving the conversation a second time. `preview_text`: see _touch()."""
 	channel_doc = frappe.get_cached_doc("Channel", channel)
 	medium = medium or {"Email": "Email", "SMS": "SMS", "Web Form": "Web Form"}.get(channel_doc.kind, "Phone")
 	conversation = frappe.get_doc(
@@ -113,7 +114,7 @@ def start_conversation(
 	conversation.opted_out = int(medium == "SMS" and _party_opted_out(party_address, links or {}))
 	if opening_message is not None:
 		conversation.apply_event(rules.Action.INBOUND, at=at)
-		_touch(conversation, opening_message, at or now_datetime())
+		_touch(conversation, opening_message, at or now_datetime(), preview_text)
 		conversation.flags.opened_by_inbound = True
 	conversation.insert(ignore_permissions=True)
 	return conversation
@@ -126,9 +127,9 @@ def _party_opted_out(party_address: str, links: dict) -> bool:
 	return is_opted_out(party_address, links.get("contact"))
 
 
-def _preview(content: str) -> str:
+def _preview(content: str, text: str | None = None) -> str:
 	# Paragraphs and line breaks become spaces: "<p>Hi</p><p>Name: Ann</p>" reads "Hi Name: Ann".
-	text = " ".join(html_to_text(content or "").split())
+	text = " ".join((text if text is not None else html_to_text(content or "")).split())
 	return text[: PREVIEW_LENGTH - 1] + "…" if len(text) > PREVIEW_LENGTH else text
 
 
@@ -156,12 +157,14 @@ def _insert_communication(conversation, *, sent_or_received: str, content: str, 
 	return communication
 
 
-def _touch(conversation, content: str, at):
+def _touch(conversation, content: str, at, preview_text: str | None = None):
+	"""`preview_text`: what the list shows of the message when it is not the whole content (a mail's
+	new part, without the quoted history and signature)."""
 	conversation.last_message_at = at
-	conversation.last_message_preview = _preview(content)
+	conversation.last_message_preview = _preview(content, preview_text or None)
 
 
-def record_inbound(conversation, *, content: str, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, **communication_values):
+def record_inbound(conversation, *, content: str, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, preview_text: str | None = None, **communication_values):
 	"""Store a customer's message. A message on a closed conversation starts a new one (the rules say so).
 
 	Returns (conversation, communication): the conversation may be a new one."""
@@ -181,11 +184,12 @@ def record_inbound(conversation, *, content: str, at=None, identity: MessageIden
 				links={key: conversation.get(key) for key in ("contact", "lead", "customer") if conversation.get(key)},
 				at=at,
 				opening_message=content,
+				preview_text=preview_text,
 			)
 			counted = conversation.flags.pop("opened_by_inbound")
 	communication = _insert_communication(conversation, sent_or_received="Received", content=content, at=at, **communication_values)
 	if not counted:
-		_touch(conversation, content, at)
+		_touch(conversation, content, at, preview_text)
 		conversation.save_via_rules(ignore_version=True)
 	if row:
 		frappe.db.set_value("Channel Message", row, {"conversation": conversation.name, "communication": communication.name})
@@ -193,7 +197,7 @@ def record_inbound(conversation, *, content: str, at=None, identity: MessageIden
 	return conversation, communication
 
 
-def record_automatic(conversation, *, content: str, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, **communication_values):
+def record_automatic(conversation, *, content: str, at=None, identity: MessageIdentity | None = None, channel_message: dict | None = None, preview_text: str | None = None, **communication_values):
 	"""Store mail a machine sent (an auto-reply, a bounce, list mail) on the conversation it belongs to.
 
 	Nobody is waiting on it, so it is not a customer's INBOUND event: the conversation's state and
@@ -201,7 +205,7 @@ def record_automatic(conversation, *, content: str, at=None, identity: MessageId
 	at = at or now_datetime()
 	row = claim_identity(identity, "Inbound", status="Received", **(channel_message or {})) if identity else None
 	communication = _insert_communication(conversation, sent_or_received="Received", content=content, at=at, **communication_values)
-	_touch(conversation, content, at)
+	_touch(conversation, content, at, preview_text)
 	conversation.save_via_rules(ignore_version=True)
 	if row:
 		frappe.db.set_value("Channel Message", row, {"conversation": conversation.name, "communication": communication.name})

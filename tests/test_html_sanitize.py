@@ -170,6 +170,17 @@ def test_style_blocks_and_head_are_removed_with_their_content():
 	assert cleaned == "<p>Hi</p>"
 
 
+def test_html_to_text_keeps_the_lines_of_a_plain_text_mail_shown_in_a_pre_wrap_div():
+	# how a plain-text mail is stored as HTML; quote stripping needs its lines back
+	html = (
+		'<div class="mc-plain-text" style="white-space: pre-wrap;">Friday works.\n\n'
+		"On Mon, Ann &lt;ann@example.com&gt; wrote:\n&gt; Can you come?</div>"
+		'<div><p class="mc-mail-note"><em>A note</em></p></div>'
+	)
+	assert html_to_text(html) == "Friday works.\n\nOn Mon, Ann <ann@example.com> wrote:\n> Can you come?\nA note"
+	assert html_to_text("<div>one\ntwo</div>") == "one two"  # an ordinary div still flows
+
+
 def test_html_to_text_lays_out_blocks_lists_and_quotes():
 	html = (
 		"<html><head><style>p{}</style></head><body><p>Hello &amp; welcome</p><div>Line<br>two</div>"

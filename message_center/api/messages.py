@@ -10,6 +10,8 @@ from frappe.utils import cint, get_datetime, get_fullname
 
 from message_center.api.conversation import load_conversation
 from message_center.core.html_sanitize import html_to_text, sanitize_html
+from message_center.core.mail_quotes import extract_new_text
+from message_center.email_ingest import import_notes
 
 DEFAULT_LIMIT = 30
 MAX_LIMIT = 100
@@ -118,9 +120,23 @@ def _message_item(row, conversation, attachments, delivery) -> dict:
 	if is_email:
 		item["html"] = sanitize_html(row.content or "")
 		item["text"] = html_to_text(item["html"])
+		if not outgoing:
+			item.update(_new_part(row.content or "", item["text"]))
 	else:
 		item["text"] = html_to_text(row.content or "") if "<" in (row.content or "") else (row.content or "")
 	return item
+
+
+def _new_part(content: str, text: str) -> dict:
+	"""What a customer's mail says this time, when quoted history or a signature follows it:
+	{"new_text", "notes"} for the view to show first, the whole mail one click away."""
+	notes = import_notes(content)
+	for note in notes:
+		text = text.replace(note, "")
+	new_text = extract_new_text(text)
+	if not new_text or " ".join(new_text.split()) == " ".join(text.split()):
+		return {}
+	return {"new_text": new_text, "notes": notes}
 
 
 def _note_item(row) -> dict:

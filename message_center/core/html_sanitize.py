@@ -169,6 +169,7 @@ class _TextExtractor(HTMLParser):
 		self.quote_depth = 0
 		self.skip_depth = 0
 		self.pre_depth = 0
+		self.preformatted_divs: list[bool] = []  # per open <div>: does it keep its line breaks?
 
 	def _break(self) -> None:
 		line = "".join(self.current)
@@ -191,6 +192,12 @@ class _TextExtractor(HTMLParser):
 				self.quote_depth += 1
 			elif tag == "pre":
 				self.pre_depth += 1
+			elif tag == "div":
+				# a plain-text mail shown as HTML: <div style="white-space: pre-wrap">
+				style = (dict(attrs).get("style") or "").replace(" ", "").lower()
+				preformatted = "white-space:pre" in style
+				self.preformatted_divs.append(preformatted)
+				self.pre_depth += preformatted
 			elif tag == "li":
 				self.current.append("- ")
 		elif tag in ("td", "th") and self.current:
@@ -205,7 +212,7 @@ class _TextExtractor(HTMLParser):
 				self._break()
 			if tag == "blockquote":
 				self.quote_depth = max(0, self.quote_depth - 1)
-			elif tag == "pre":
+			elif tag == "pre" or (tag == "div" and self.preformatted_divs and self.preformatted_divs.pop()):
 				self.pre_depth = max(0, self.pre_depth - 1)
 			elif tag in ("p", "div", "table", "blockquote", "h1", "h2", "h3"):
 				self.lines.append("")

@@ -89,7 +89,7 @@ def _stalled_mail_channel(account: str) -> None:
 
 
 def _clear():
-	for name in frappe.get_all("Conversation", filters={"channel": ["in", [WEB_CHANNEL, PHONE_CHANNEL, SERVICE_CHANNEL]]}, pluck="name"):
+	for name in frappe.get_all("Conversation", filters={"channel": ["in", [WEB_CHANNEL, PHONE_CHANNEL, SERVICE_CHANNEL, MAIL_CHANNEL]]}, pluck="name"):
 		frappe.delete_doc("Conversation", name, ignore_permissions=True, force=True)
 	frappe.db.delete("Email Queue", {"reference_doctype": "Conversation", "sender": ["like", "%bt-sales@example.com%"]})
 
@@ -97,6 +97,25 @@ def _clear():
 def _conversation(channel: str, address: str, name: str, text: str) -> str:
 	conversation = messages.start_conversation(channel, address, party_name=name, subject=f"Enquiry from {name}")
 	conversation, _ = messages.record_inbound(conversation, content=text, sender=address, sender_full_name=name)
+	return conversation.name
+
+
+def _mail_conversation() -> str:
+	"""A mail thread: a reply quoting our answer (the view shows its new part first) and list mail."""
+	from message_center.email_ingest import text_html
+
+	conversation = messages.start_conversation(MAIL_CHANNEL, "mia.mail@example.com", party_name="Mia Mail", subject="Skylights")
+	reply = "Friday works for us.\n\nOn Mon, 2 Nov 2026 at 10:00, BT Sales <bt-mailbox@example.com> wrote:\n> We can come on Friday."
+	conversation, _ = messages.record_inbound(conversation, content=text_html(reply), sender="mia.mail@example.com", sender_full_name="Mia Mail", subject="Re: Skylights")
+	messages.record_automatic(
+		conversation,
+		content=text_html("This week in roofing."),
+		identity=messages.MessageIdentity(MAIL_CHANNEL, frappe.generate_hash()),
+		channel_message={"kind": "List"},
+		sender="news@lists.example.net",
+		sender_full_name="Roofing News",
+		subject="Roofing weekly",
+	)
 	return conversation.name
 
 
@@ -146,6 +165,7 @@ def create(smtp_port: int = 2525) -> dict:
 		"second": _conversation(PHONE_CHANNEL, "carl.second@example.com", "Carl Second", "Gutters are overflowing."),
 		"outside": _conversation(SERVICE_CHANNEL, "sven.service@example.com", "Sven Service", "Service team only."),
 		"enquiry": _enquiry_conversation(),
+		"mail": _mail_conversation(),
 		"smtp_port": int(smtp_port),
 		"manager": manager,
 		"stalled_channel": MAIL_CHANNEL,

@@ -270,6 +270,32 @@ class EmailIngest(DovecotTestCase):
 		self.assertEqual(conversation.message_count, 4)
 		self.assertEqual(frappe.db.count("Enquiry", {"channel": self.channel}), 1)
 
+	def test_the_list_previews_what_a_reply_says_and_the_message_keeps_the_quote(self):
+		first = f"<p1-{self.key}@customer.example>"
+		self.box.deliver(mail(to=self.address, subject="Skylights", message_id=first, body="Do you fit skylights?\n"))
+		sync(self.channel)
+		quoting = (
+			"Friday works for us.\n\n"
+			"On Mon, 2 Nov 2026 at 10:00, Acme Sales <info@acme.example> wrote:\n"
+			"> We can come on Friday.\n> Do you fit skylights?\n"
+		)
+		self.box.deliver(
+			mail(to=self.address, subject="Re: Skylights", message_id=f"<p2-{self.key}@c>", body=quoting, headers={"In-Reply-To": first})
+		)
+
+		sync(self.channel)
+
+		conversation = self.only_conversation()
+		self.assertEqual(conversation.last_message_preview, "Friday works for us.")
+		latest = communications(conversation.name)[-1]
+		self.assertIn("&gt; We can come on Friday.", latest.content)  # the mail itself is kept whole
+		# the conversation view shows the new part first, the whole mail one click away
+		items = {item["subject"]: item for item in history(conversation=conversation.name)["items"]}
+		first_item, reply_item = items["Skylights"], items["Re: Skylights"]
+		self.assertNotIn("new_text", first_item)  # nothing to fold in a first mail
+		self.assertEqual(reply_item["new_text"], "Friday works for us.")
+		self.assertIn("We can come on Friday.", reply_item["html"])
+
 	def test_other_people_with_the_same_subject_start_their_own_conversations(self):
 		self.box.deliver(
 			mail(

@@ -17,6 +17,7 @@ export class ConversationView {
 		this.options = page.options;
 		this.name = name;
 		this.items = [];
+		this.expanded = new Set(); // mails shown whole: they stay so when the history refreshes
 		this.older = null;
 		this.data = null;
 		this.$wrapper = $(`<div class="mc-conversation" data-name="${esc(name)}" role="tabpanel">
@@ -39,6 +40,7 @@ export class ConversationView {
 
 	bind() {
 		this.$header.on("click", "[data-action]", (event) => this.act($(event.currentTarget).data("action")));
+		this.$items.on("click", ".mc-show-whole", (event) => this.show_whole(event.currentTarget));
 		this.$history.on("scroll", () => {
 			if (this.$history.scrollTop() < 80) this.load_older();
 		});
@@ -217,7 +219,7 @@ export class ConversationView {
 			return;
 		}
 		this.$items.html(this.items.map((item) => this.item_html(item)).join(""));
-		this.$items.find("iframe.mc-email-frame").each((_, frame) => this.fill_frame(frame));
+		this.$items.find("iframe.mc-email-frame:not([hidden])").each((_, frame) => this.fill_frame(frame));
 		if (scroll === "bottom") this.scroll_to_bottom();
 	}
 
@@ -238,8 +240,11 @@ export class ConversationView {
 		if (item.direction === "note") {
 			body = `<div class="mc-note-body">${item.html}</div>`;
 		} else if (item.html != null) {
-			body = `${item.subject ? `<div class="mc-email-subject">${esc(item.subject)}</div>` : ""}
-				<iframe class="mc-email-frame" sandbox="${FRAME_SANDBOX}" data-name="${esc(item.name)}" title="${__("Email from {0}", [esc(item.sender_name)])}"></iframe>`;
+			// A reply shows what it says this time; the quoted history and signature are one click away.
+			const collapsed = item.new_text && !this.expanded.has(item.name) ? this.new_part_html(item) : "";
+			body = `${item.subject ? `<div class="mc-email-subject">${esc(item.subject)}</div>` : ""}${collapsed}
+				<iframe class="mc-email-frame" sandbox="${FRAME_SANDBOX}" data-name="${esc(item.name)}" ${collapsed ? "hidden" : ""}
+					title="${__("Email from {0}", [esc(item.sender_name)])}"></iframe>`;
 		} else {
 			body = `<div class="mc-text">${esc(item.text).replace(/\n/g, "<br>")}</div>`;
 		}
@@ -252,6 +257,22 @@ export class ConversationView {
 				${status}
 			</div>
 		</div>`;
+	}
+
+	new_part_html(item) {
+		const notes = (item.notes || []).map((note) => `<p class="mc-mail-note"><em>${esc(note)}</em></p>`).join("");
+		return `<div class="mc-new-part">
+			<div class="mc-text">${esc(item.new_text).replace(/\n/g, "<br>")}</div>${notes}
+			<button type="button" class="btn btn-xs btn-link mc-show-whole" title="${__("Show the quoted history and signature too")}">${__("Show the whole message")}</button>
+		</div>`;
+	}
+
+	show_whole(button) {
+		const $item = $(button).closest(".mc-item");
+		this.expanded.add($item.attr("data-name"));
+		$item.find(".mc-new-part").remove();
+		const frame = $item.find("iframe.mc-email-frame").removeAttr("hidden")[0];
+		if (frame) this.fill_frame(frame);
 	}
 
 	machine_kind_html(item) {

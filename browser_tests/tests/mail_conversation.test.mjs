@@ -1,0 +1,54 @@
+// An agent reading a mail thread sees what the customer wrote this time first, the quoted history
+// one click away, and mail a machine sent marked as such.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { conversation, FIXTURES, launch, openInbox, row, screenshot, session, showView } from "./helpers.mjs";
+
+const { mail, users } = FIXTURES;
+
+describe("A mail conversation", () => {
+	let browser, agent;
+
+	before(async () => {
+		browser = await launch();
+		agent = await session(browser, users.agent);
+		await openInbox(agent);
+	});
+
+	after(async () => {
+		assert.deepEqual(agent.errors, [], "no JavaScript errors in the page");
+		await browser?.close();
+	});
+
+	it("shows a reply's new part and folds the quoted history", async () => {
+		await showView(agent, "open");
+		await row(agent, mail).click();
+		const view = conversation(agent, mail);
+		const reply = view.locator(".mc-item", { hasText: "Re: Skylights" });
+		await reply.locator(".mc-new-part").waitFor();
+		assert.equal((await reply.locator(".mc-new-part .mc-text").innerText()).trim(), "Friday works for us.");
+		assert.equal(await reply.locator("iframe.mc-email-frame").isVisible(), false, "the whole mail waits behind the button");
+		await screenshot(agent, "mail-folded");
+
+		await reply.locator(".mc-show-whole").click();
+		const frame = reply.locator("iframe.mc-email-frame");
+		await frame.waitFor({ state: "visible" });
+		await agent.waitForFunction(
+			(name) => {
+				const element = document.querySelector(`.mc-item[data-name="${name}"] iframe.mc-email-frame`);
+				return element && element.contentDocument && /We can come on Friday/.test(element.contentDocument.body.innerText);
+			},
+			await reply.getAttribute("data-name")
+		);
+		assert.equal(await reply.locator(".mc-new-part").count(), 0);
+		await screenshot(agent, "mail-whole");
+	});
+
+	it("marks list mail", async () => {
+		const view = conversation(agent, mail);
+		const newsletter = view.locator(".mc-item", { hasText: "Roofing weekly" });
+		assert.equal((await newsletter.locator(".mc-machine-kind").innerText()).trim(), "List mail");
+		assert.equal(await view.locator(".mc-item", { hasText: "Re: Skylights" }).locator(".mc-machine-kind").count(), 0);
+	});
+});
