@@ -451,6 +451,27 @@ class EmailIngest(DovecotTestCase):
 		self.assertIn("huge.zip", communication.content)  # the skipped attachment is noted on the message
 		self.assertIn("huge.zip", channel_messages(self.channel)[0].review_note)
 
+	def test_a_folded_reply_still_shows_what_the_import_noted_on_it(self):
+		big = base64.encodebytes(b"x" * 300_000).decode()
+		body = (
+			'--mix\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+			"Drawing too big, sorry.\r\n\r\nOn Mon, 2 Nov 2026 at 10:00, Acme <info@acme.example> wrote:\r\n> Send us the drawing.\r\n"
+			'--mix\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="huge.zip"\r\n'
+			"Content-Transfer-Encoding: base64\r\n\r\n" + big + "\r\n--mix--\r\n"
+		)
+		self.box.deliver(
+			mail(to=self.address, message_id=f"<n1-{self.key}@x>", content_type='multipart/mixed; boundary="mix"', body=body)
+		)
+
+		with settings(attachment_size_limit_mb=0.1):
+			sync(self.channel)
+
+		(item,) = history(conversation=self.only_conversation().name)["items"]
+		self.assertEqual(item["new_text"], "Drawing too big, sorry.")
+		(note,) = item["notes"]  # shown under the new part: the skipped file is not folded away
+		self.assertIn("huge.zip", note)
+		self.assertNotIn("huge.zip", item["new_text"])
+
 	def test_broken_charsets_decode_with_replacement_and_the_original_is_kept_for_review(self):
 		raw = (
 			b"From: =?x-bogus?q?M=FCller?= <m@example.de>\r\nTo: "
