@@ -29,6 +29,12 @@ PIXEL = base64.b64encode(
 	)
 ).decode()
 
+# The last part of a multipart/mixed body (boundary "mix"): a 300 kB zip, over a 0.1 MB limit.
+HUGE_ZIP_PART = (
+	'--mix\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="huge.zip"\r\n'
+	"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(b"x" * 300_000).decode() + "\r\n--mix--\r\n"
+)
+
 
 class EmailIngest(DovecotTestCase):
 	address_prefix = "info"
@@ -407,7 +413,6 @@ class EmailIngest(DovecotTestCase):
 	# ---- content ------------------------------------------------------------------------------
 
 	def test_attachments_are_private_files_inline_images_are_rewritten_and_oversize_ones_noted(self):
-		big = base64.encodebytes(b"x" * 300_000).decode()
 		body = (
 			"--mix\r\nContent-Type: multipart/related; boundary=rel\r\n\r\n"
 			'--rel\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>See <img src="cid:logo@x"> and the drawing.</p>'
@@ -417,8 +422,7 @@ class EmailIngest(DovecotTestCase):
 			"Content-Transfer-Encoding: base64\r\n\r\n"
 			+ base64.encodebytes(b"%PDF-1.4 small").decode()
 			+ "\r\n"
-			'--mix\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="huge.zip"\r\n'
-			"Content-Transfer-Encoding: base64\r\n\r\n" + big + "\r\n--mix--\r\n"
+			+ HUGE_ZIP_PART
 		)
 		self.box.deliver(
 			mail(
@@ -452,12 +456,10 @@ class EmailIngest(DovecotTestCase):
 		self.assertIn("huge.zip", channel_messages(self.channel)[0].review_note)
 
 	def test_a_folded_reply_still_shows_what_the_import_noted_on_it(self):
-		big = base64.encodebytes(b"x" * 300_000).decode()
 		body = (
 			'--mix\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
 			"Drawing too big, sorry.\r\n\r\nOn Mon, 2 Nov 2026 at 10:00, Acme <info@acme.example> wrote:\r\n> Send us the drawing.\r\n"
-			'--mix\r\nContent-Type: application/zip\r\nContent-Disposition: attachment; filename="huge.zip"\r\n'
-			"Content-Transfer-Encoding: base64\r\n\r\n" + big + "\r\n--mix--\r\n"
+			+ HUGE_ZIP_PART
 		)
 		self.box.deliver(
 			mail(to=self.address, message_id=f"<n1-{self.key}@x>", content_type='multipart/mixed; boundary="mix"', body=body)
