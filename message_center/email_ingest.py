@@ -238,6 +238,7 @@ class ChannelIngest:
 			at=at,
 			opening_message=opening_message,
 			preview_text=plan.parsed.new_text,
+			closed=not plan.customer_wrote,  # machine mail asks nothing of the team: kept, out of the queues
 		)
 		updates = {"thread_subject": thread_subject(conversation.subject)}
 		if match and match.unmatched:

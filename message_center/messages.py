@@ -89,12 +89,15 @@ def start_conversation(
 	at=None,
 	opening_message: str | None = None,
 	preview_text: str | None = None,
+	closed: bool = False,
 ):
-	"""Insert a new open Conversation with the channel's team; links are contact/lead/customer values.
+	"""Insert a new Conversation (open unless `closed`) with the channel's team; links are contact/lead/customer values.
 
 	`opening_message`: the content of the customer's message that opens it. The conversation is then
 	inserted in the state that message gives it, and record_inbound() stores the message without
-	saving the conversation a second time. `preview_text`: see _touch()."""
+	saving the conversation a second time. `preview_text`: see _touch(). `closed`: insert it closed,
+	for mail a machine sent that belongs to no conversation (list mail, an auto-reply, a bounce):
+	it is kept and can be reopened, but asks nothing of the team, so it stays out of their queues."""
 	channel_doc = frappe.get_cached_doc("Channel", channel)
 	medium = medium or {"Email": "Email", "SMS": "SMS", "Web Form": "Web Form"}.get(channel_doc.kind, "Phone")
 	conversation = frappe.get_doc(
@@ -116,6 +119,8 @@ def start_conversation(
 		conversation.apply_event(rules.Action.INBOUND, at=at)
 		_touch(conversation, opening_message, at or now_datetime(), preview_text)
 		conversation.flags.opened_by_inbound = True
+	elif closed:
+		conversation.apply_event(rules.Action.CLOSE, at=at)
 	conversation.insert(ignore_permissions=True)
 	return conversation
 
@@ -153,6 +158,9 @@ def _insert_communication(conversation, *, sent_or_received: str, content: str, 
 	for doctype, name in conversation.timeline_links():
 		communication.add_link(doctype, name)
 	communication.flags.skip_add_signature = True
+	# Communication's hooks would read the conversation (and its owner) back from the database: it is in hand.
+	communication.reference_owner = conversation.owner
+	communication.parent_doc = conversation
 	communication.insert(ignore_permissions=True)
 	return communication
 

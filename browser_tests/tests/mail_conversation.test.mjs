@@ -1,11 +1,11 @@
 // An agent reading a mail thread sees what the customer wrote this time first, the quoted history
-// one click away, and mail a machine sent marked as such.
+// one click away, and mail a machine sent marked as such and kept out of the team's queues.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
 import { conversation, FIXTURES, launch, openInbox, row, screenshot, session, showView } from "./helpers.mjs";
 
-const { mail, users } = FIXTURES;
+const { mail, newsletter, users } = FIXTURES;
 
 describe("A mail conversation", () => {
 	let browser, agent;
@@ -50,5 +50,23 @@ describe("A mail conversation", () => {
 		const newsletter = view.locator(".mc-item", { hasText: "Roofing weekly" });
 		assert.equal((await newsletter.locator(".mc-machine-kind").innerText()).trim(), "List mail");
 		assert.equal(await view.locator(".mc-item", { hasText: "Re: Skylights" }).locator(".mc-machine-kind").count(), 0);
+	});
+
+	it("keeps list mail that started no thread closed, asking nobody to claim it", async () => {
+		for (const view of ["open", "unassigned"]) {
+			await showView(agent, view);
+			assert.equal(await row(agent, newsletter).count(), 0, `not in ${view}`);
+		}
+		await showView(agent, "closed");
+		const listed = row(agent, newsletter);
+		await listed.waitFor();
+		assert.match(await listed.innerText(), /Roofing News[\s\S]*Closed[\s\S]*Slate prices/);
+		assert.equal(await listed.locator(".mc-unclaimed-label").count(), 0, "a closed row asks nobody to claim it");
+		await listed.click();
+		const view = conversation(agent, newsletter);
+		await view.locator(".mc-status", { hasText: "Closed" }).waitFor();
+		assert.equal(await view.locator(".mc-unclaimed-label").count(), 0, "nor does its header");
+		assert.equal((await view.locator(".mc-item .mc-machine-kind").innerText()).trim(), "List mail");
+		await screenshot(agent, "mail-list-closed");
 	});
 });

@@ -119,6 +119,25 @@ def _mail_conversation() -> str:
 	return conversation.name
 
 
+def _newsletter_conversation() -> str:
+	"""List mail that belongs to no conversation, as the mail import keeps it: closed, out of the queues."""
+	from message_center.email_ingest import text_html
+
+	conversation = messages.start_conversation(
+		MAIL_CHANNEL, "news@lists.example.net", party_name="Roofing News", subject="Roofing monthly", closed=True
+	)
+	messages.record_automatic(
+		conversation,
+		content=text_html("Slate prices are steady this month."),
+		identity=messages.MessageIdentity(MAIL_CHANNEL, frappe.generate_hash()),
+		channel_message={"kind": "List"},
+		sender="news@lists.example.net",
+		sender_full_name="Roofing News",
+		subject="Roofing monthly",
+	)
+	return conversation.name
+
+
 def _enquiry_conversation() -> str:
 	"""A website enquiry: its conversation shows the consumer details panel. Dora is on file as a
 	Contact under another address, so the enquiry is unmatched and the Associate dialog offers her."""
@@ -166,6 +185,7 @@ def create(smtp_port: int = 2525) -> dict:
 		"outside": _conversation(SERVICE_CHANNEL, "sven.service@example.com", "Sven Service", "Service team only."),
 		"enquiry": _enquiry_conversation(),
 		"mail": _mail_conversation(),
+		"newsletter": _newsletter_conversation(),
 		"smtp_port": int(smtp_port),
 		"manager": manager,
 		"stalled_channel": MAIL_CHANNEL,

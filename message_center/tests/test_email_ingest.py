@@ -7,6 +7,7 @@ import json
 import frappe
 
 from message_center import messages
+from message_center.api import inbox
 from message_center.api.messages import history
 from message_center.core import conversation_rules as rules
 from message_center.tests.factories import make_contact, make_team, timeline
@@ -383,6 +384,58 @@ class EmailIngest(DovecotTestCase):
 		self.assertEqual(shown["Automatic reply: Question about delivery"], "Auto Reply")
 		self.assertEqual(shown["Newsletter"], "List")
 		self.assertEqual(shown["Question about delivery"], "Normal")
+
+	def test_machine_mail_that_belongs_to_no_conversation_is_kept_closed_out_of_the_queues(self):
+		newsletter_id = f"<m1-{self.key}@lists>"
+		self.box.deliver(
+			mail(
+				sender="Industry News <news@lists.example.net>",
+				to=self.address,
+				subject="Newsletter",
+				message_id=newsletter_id,
+				headers={"Precedence": "bulk", "List-Id": "<news.lists.example.net>"},
+			),
+			mail(
+				sender="Pat Buyer <pat@buyer.example>",
+				to=self.address,
+				subject="Out of office",
+				message_id=f"<m2-{self.key}@buyer>",
+				headers={"Auto-Submitted": "auto-replied"},
+			),
+			mail(to=self.address, message_id=f"<m3-{self.key}@customer>"),
+		)
+
+		self.assertEqual(sync(self.channel).stored, 3)
+
+		by_subject = {row.subject: row for row in conversations(self.channel)}
+		for subject in ("Newsletter", "Out of office"):
+			kept = by_subject[subject]
+			self.assertEqual((kept.status, kept.waiting_since, kept.unclaimed_since), ("Closed", None, None))
+			self.assertFalse(kept.enquiry)
+			self.assertEqual(len(communications(kept.name)), 1)  # kept, with the mail on it
+		self.assertEqual(by_subject["Question about delivery"].status, "Open")
+
+		def listed(view):
+			return {row["subject"] for row in inbox.list(view=view, channel=self.channel)["rows"]}
+
+		self.assertEqual(listed("open"), {"Question about delivery"})
+		self.assertEqual(listed("unassigned"), {"Question about delivery"})
+		self.assertEqual(listed("closed"), {"Newsletter", "Out of office"})
+
+		# A person answering it is a customer writing after closing: a new conversation waits on the team.
+		self.box.deliver(
+			mail(
+				sender="Industry News Editor <news@lists.example.net>",
+				to=self.address,
+				subject="Re: Newsletter",
+				message_id=f"<m4-{self.key}@lists>",
+				headers={"In-Reply-To": newsletter_id},
+			)
+		)
+		sync(self.channel)
+		answered = [row for row in conversations(self.channel) if row.party_address == "news@lists.example.net"]
+		self.assertEqual([row.status for row in answered], ["Closed", "Open"])
+		self.assertTrue(answered[1].waiting_since)
 
 	def test_our_own_mail_is_never_imported_but_a_web_form_relay_is(self):
 		self.box.deliver(

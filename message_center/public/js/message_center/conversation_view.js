@@ -139,7 +139,9 @@ export class ConversationView {
 			`<button class="btn btn-xs btn-default" data-action="${action}" ${has_enquiry ? "" : `disabled title="${esc(no_enquiry)}"`}>${label}</button>`;
 		const claimed = data.claimed_by
 			? `<span class="mc-claimed">${__("Claimed by {0}", [`<b>${esc(data.claimed_by_name)}</b>`])}</span>`
-			: `<span class="mc-claimed mc-unclaimed-label">${__("Unclaimed")}</span>`;
+			: open
+			? `<span class="mc-claimed mc-unclaimed-label">${__("Unclaimed")}</span>`
+			: "";
 		this.$header.html(`
 			<div class="mc-conv-headline">
 				<div class="mc-conv-who">
@@ -155,7 +157,7 @@ export class ConversationView {
 				<span class="mc-medium mc-medium-${esc((data.medium || "").replace(/\s+/g, "-").toLowerCase())}">${esc(MEDIUM_LABEL[data.medium] || data.medium)}</span>
 				<span>${esc(data.channel)}</span>${data.campaign ? `<span class="mc-dot">·</span><span title="${__("Campaign")}">${esc(data.campaign)}</span>` : ""}
 				<span class="mc-dot">·</span><span>${esc(data.team || "")}</span>
-				<span class="mc-dot">·</span>${claimed}
+				${claimed ? `<span class="mc-dot">·</span>${claimed}` : ""}
 				<span class="indicator-pill ${open ? "green" : "gray"} mc-status">${__(data.status)}</span>
 				${data.opted_out ? `<span class="indicator-pill red">${__("Opted out")}</span>` : ""}
 			</div>

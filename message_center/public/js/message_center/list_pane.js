@@ -191,7 +191,12 @@ export class ListPane {
 		const alarm = row.alert_waiting_overdue
 			? `<span class="mc-alert mc-alert-waiting" title="${__("The customer has waited too long")}">${icons.alarm()}</span>`
 			: "";
-		const agent = row.claimed_by_name ? esc(row.claimed_by_name) : `<span class="mc-unclaimed-label">${__("Unclaimed")}</span>`;
+		// "Unclaimed" asks someone to take it: a closed conversation asks nothing
+		const agent = row.claimed_by_name
+			? esc(row.claimed_by_name)
+			: row.status === "Closed"
+			? ""
+			: `<span class="mc-unclaimed-label">${__("Unclaimed")}</span>`;
 		const classes = [
 			"mc-row",
 			row.unread ? "unread" : "",
@@ -210,7 +215,7 @@ export class ListPane {
 					<span class="mc-medium mc-medium-${esc((row.medium || "").replace(/\s+/g, "-").toLowerCase())}">${esc(MEDIUM_LABEL[row.medium] || row.medium)}</span>
 					<span class="mc-row-channel">${esc(row.channel)}</span>
 					<span class="mc-dot">·</span><span class="mc-row-team">${esc(row.team || "")}</span>
-					<span class="mc-dot">·</span><span class="mc-row-agent">${agent}</span>
+					${agent ? `<span class="mc-dot">·</span><span class="mc-row-agent">${agent}</span>` : ""}
 					${row.status === "Closed" ? `<span class="mc-closed-label">${__("Closed")}</span>` : ""}
 				</div>
 				<div class="mc-row-preview">${row.unread ? '<span class="mc-unread-dot" title="' + __("Unread") + '"></span>' : ""}${esc(row.last_message_preview || row.subject || "")}</div>
