@@ -100,6 +100,21 @@ def _conversation(channel: str, address: str, name: str, text: str) -> str:
 	return conversation.name
 
 
+def _list_mail(conversation, subject: str, text: str) -> None:
+	"""A newsletter from Roofing News on `conversation`, stored as the mail import stores list mail."""
+	from message_center.email_ingest import text_html
+
+	messages.record_automatic(
+		conversation,
+		content=text_html(text),
+		identity=messages.MessageIdentity(MAIL_CHANNEL, frappe.generate_hash()),
+		channel_message={"kind": "List"},
+		sender="news@lists.example.net",
+		sender_full_name="Roofing News",
+		subject=subject,
+	)
+
+
 def _mail_conversation() -> str:
 	"""A mail thread: a reply quoting our answer (the view shows its new part first) and list mail."""
 	from message_center.email_ingest import text_html
@@ -107,34 +122,16 @@ def _mail_conversation() -> str:
 	conversation = messages.start_conversation(MAIL_CHANNEL, "mia.mail@example.com", party_name="Mia Mail", subject="Skylights")
 	reply = "Friday works for us.\n\nOn Mon, 2 Nov 2026 at 10:00, BT Sales <bt-mailbox@example.com> wrote:\n> We can come on Friday."
 	conversation, _ = messages.record_inbound(conversation, content=text_html(reply), sender="mia.mail@example.com", sender_full_name="Mia Mail", subject="Re: Skylights")
-	messages.record_automatic(
-		conversation,
-		content=text_html("This week in roofing."),
-		identity=messages.MessageIdentity(MAIL_CHANNEL, frappe.generate_hash()),
-		channel_message={"kind": "List"},
-		sender="news@lists.example.net",
-		sender_full_name="Roofing News",
-		subject="Roofing weekly",
-	)
+	_list_mail(conversation, "Roofing weekly", "This week in roofing.")
 	return conversation.name
 
 
 def _newsletter_conversation() -> str:
 	"""List mail that belongs to no conversation, as the mail import keeps it: closed, out of the queues."""
-	from message_center.email_ingest import text_html
-
 	conversation = messages.start_conversation(
 		MAIL_CHANNEL, "news@lists.example.net", party_name="Roofing News", subject="Roofing monthly", closed=True
 	)
-	messages.record_automatic(
-		conversation,
-		content=text_html("Slate prices are steady this month."),
-		identity=messages.MessageIdentity(MAIL_CHANNEL, frappe.generate_hash()),
-		channel_message={"kind": "List"},
-		sender="news@lists.example.net",
-		sender_full_name="Roofing News",
-		subject="Roofing monthly",
-	)
+	_list_mail(conversation, "Roofing monthly", "Slate prices are steady this month.")
 	return conversation.name
 
 
