@@ -42,9 +42,13 @@ class CloseMachineMailConversations(FrappeTestCase):
 		for number, kind in enumerate(kinds):
 			identity = messages.MessageIdentity(self.channel, f"test:patch:{key}:{number}")
 			if kind == "Normal":
-				messages.record_inbound(conversation, content="A person wrote", identity=identity, channel_message={"kind": kind})
+				messages.record_inbound(
+					conversation, content="A person wrote", identity=identity, channel_message={"kind": kind}
+				)
 			else:
-				messages.record_automatic(conversation, content=f"{kind} mail", identity=identity, channel_message={"kind": kind})
+				messages.record_automatic(
+					conversation, content=f"{kind} mail", identity=identity, channel_message={"kind": kind}
+				)
 		self.assertEqual(frappe.db.get_value("Conversation", conversation.name, "status"), "Open")
 		return conversation
 
@@ -68,7 +72,9 @@ class CloseMachineMailConversations(FrappeTestCase):
 
 		for kept, messages_on_it in ((newsletter, 2), (out_of_office, 1), (bounce, 1)):
 			stored = frappe.get_doc("Conversation", kept.name)
-			self.assertEqual((stored.status, stored.unclaimed_since, stored.waiting_since), ("Closed", None, None))
+			self.assertEqual(
+				(stored.status, stored.unclaimed_since, stored.waiting_since), ("Closed", None, None)
+			)
 			self.assertEqual(frappe.db.count("Communication", {"reference_name": kept.name}), messages_on_it)
 		for untouched in (then_a_person, noted, claimed, customer):
 			self.assertEqual(self.status(untouched), "Open", untouched.subject)
