@@ -6,7 +6,9 @@ queued through the channel's outgoing Email Account (Frappe's Email Queue sends 
 - a Message-ID carrying our signed reply token (core.mail_threading.make_message_id), stored on the
   reply's Channel Message so that the customer's answer threads back by In-Reply-To, References or
   the token;
-- In-Reply-To the customer's latest message and References the thread's earlier Message-IDs.
+- In-Reply-To the customer's latest message and References the thread's earlier Message-IDs;
+- in copy (Cc) whoever the agent keeps of reply_copies(): the people on the latest mail a person
+  wrote, as reply-all would, less the customer and our own shared inboxes.
 A send that fails, now or when the queue tries it, leaves the Channel Message "Failed" with the
 reason (and Frappe's Communication delivery status "Error").
 """
@@ -24,6 +26,7 @@ from frappe.utils import get_fullname
 from message_center import messages
 from message_center.core import conversation_rules as rules
 from message_center.core.mail_threading import make_message_id, message_id_key
+from message_center.core.reply_recipients import reply_all_copies
 from message_center.email_config import reply_token_secret
 from message_center.realtime import publish_conversation_change
 
@@ -37,8 +40,9 @@ class SendRefused(Exception):
 	"""The mail could not be handed to the Email Queue; the message says why, for the agent."""
 
 
-def send_reply(conversation, content: str, actor: rules.Actor, attachments: list[str]) -> dict:
-	"""Record the agent's reply on the conversation, then queue it to the customer."""
+def send_reply(conversation, content: str, actor: rules.Actor, attachments: list[str], cc: list[str] | None = None) -> dict:
+	"""Record the agent's reply on the conversation, then queue it to the customer and `cc` (checked
+	addresses, see api/reply.py)."""
 	files = [_readable_file(name) for name in attachments or []]  # refuse before anything is recorded
 	account = outgoing_account(conversation)
 	domain = _message_id_domain(account.email_id if account else None, conversation)
@@ -55,6 +59,7 @@ def send_reply(conversation, content: str, actor: rules.Actor, attachments: list
 		channel_message={"kind": "Normal"},
 		sender_full_name=get_fullname(actor.user),
 		recipients=conversation.party_address,
+		cc=", ".join(cc or []) or None,
 		subject=subject,
 		message_id=message_id.strip("<>"),
 		**values,
@@ -70,6 +75,8 @@ def send_reply(conversation, content: str, actor: rules.Actor, attachments: list
 		with _references_for(message_id, references):
 			queued = frappe.sendmail(
 				recipients=[conversation.party_address],
+				cc=list(cc or []),
+				expose_recipients="header",  # every copy shows To and Cc, so reply-all reaches everyone
 				sender=email.utils.formataddr((get_fullname(actor.user), account.email_id)),
 				subject=subject,
 				content=content,
@@ -109,6 +116,31 @@ def outgoing_account(conversation):
 	from frappe.email.doctype.email_account.email_account import EmailAccount
 
 	return EmailAccount.find_default_outgoing()
+
+
+def reply_copies(conversation) -> list[str]:
+	"""Who a reply keeps in copy: reply-all of the latest mail a person wrote on the conversation (an
+	auto-reply or list mail says nothing of who wants the answer), without our shared inboxes."""
+	latest = frappe.db.sql(
+		"""select c.sender, c.recipients, c.cc from `tabCommunication` c
+		left join `tabChannel Message` m on m.communication = c.name and m.direction = 'Inbound'
+		where c.reference_doctype = 'Conversation' and c.reference_name = %s
+			and c.sent_or_received = 'Received' and c.communication_type = 'Communication'
+			and ifnull(m.kind, 'Normal') = 'Normal'
+		order by c.communication_date desc, c.creation desc limit 1""",
+		conversation.name,
+		as_dict=True,
+	)
+	if not latest:
+		return []
+	account = outgoing_account(conversation)
+	# Each inbox we import from: a copy sent there would come back in as a new enquiry.
+	own = frappe.get_all("Channel", filters={"kind": "Email"}, pluck="email_address")
+	return reply_all_copies(
+		[latest[0].sender, latest[0].recipients, latest[0].cc],
+		customer=conversation.party_address,
+		own_addresses=[*own, account.email_id if account else None],
+	)
 
 
 def thread_headers(conversation: str) -> tuple[str | None, list[str]]:

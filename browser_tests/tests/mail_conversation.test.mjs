@@ -1,9 +1,10 @@
 // An agent reading a mail thread sees what the customer wrote this time first, the quoted history
-// one click away, and mail a machine sent marked as such and kept out of the team's queues.
+// one click away, and mail a machine sent marked as such and kept out of the team's queues; a reply
+// keeps the people the customer copied.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { conversation, FIXTURES, launch, openInbox, row, screenshot, session, showView } from "./helpers.mjs";
+import { bench, conversation, FIXTURES, launch, mails, openInbox, row, screenshot, session, showView } from "./helpers.mjs";
 
 const { mail, newsletter, users } = FIXTURES;
 
@@ -50,6 +51,27 @@ describe("A mail conversation", () => {
 		const newsletter = view.locator(".mc-item", { hasText: "Roofing weekly" });
 		assert.equal((await newsletter.locator(".mc-machine-kind").innerText()).trim(), "List mail");
 		assert.equal(await view.locator(".mc-item", { hasText: "Re: Skylights" }).locator(".mc-machine-kind").count(), 0);
+	});
+
+	it("replies to everyone the customer copied, and to whoever the agent adds", async () => {
+		const view = conversation(agent, mail);
+		const cc = view.locator(".mc-cc-input");
+		assert.equal(await cc.inputValue(), "tom.mail@example.com", "her colleague, not our own inbox");
+		await cc.fill("tom.mail@example.com, ana.mail@example.com");
+		await view.locator(".mc-composer-input").fill("Friday at 9 then, both of you.");
+		await screenshot(agent, "mail-reply-cc");
+		await view.locator(".mc-send").click();
+		await row(agent, mail).locator(".mc-row-preview", { hasText: "Friday at 9 then" }).waitFor();
+		await view.locator(".mc-item-out").waitFor();
+		assert.equal(await cc.inputValue(), "tom.mail@example.com", "the next reply starts from the suggestion again");
+
+		bench("execute", "message_center.testing.desk_fixtures.flush_outgoing_mail");
+		const sent = mails().filter((text) => text.replace(/=\r?\n/g, "").includes("Friday at 9 then"));
+		assert.equal(sent.length, 3, "one delivery to Mia and one to each copy");
+		for (const text of sent) {
+			assert.match(text, /^To: mia\.mail@example\.com\r?$/m);
+			assert.match(text, /^CC: tom\.mail@example\.com, ana\.mail@example\.com\r?$/im);
+		}
 	});
 
 	it("keeps list mail that started no thread closed, asking nobody to claim it", async () => {

@@ -200,9 +200,12 @@ def options():
 @frappe.whitelist()
 def conversation(conversation: str):
 	"""One conversation as the page's header needs it: its list row, what the user may do
-	(conversation_summary: can_reply and why not) and the user's own marks."""
+	(conversation_summary: can_reply and why not), the user's own marks, and for mail whom a reply
+	copies unless the agent changes it (reply_cc)."""
 	from message_center import user_state
 	from message_center.api.conversation import conversation_summary, load_conversation
+	from message_center.api.reply import send_path_for
+	from message_center.email_reply import reply_copies
 
 	doc = load_conversation(conversation)
 	state = user_state.states_for([doc.name], frappe.session.user).get(doc.name)
@@ -219,4 +222,5 @@ def conversation(conversation: str):
 		"summary": conversation_summary(doc),
 		"can_write": bool(frappe.has_permission("Conversation", "write", doc=doc)),
 		"can_delete": bool(frappe.has_permission("Conversation", "delete", doc=doc)),
+		"reply_cc": reply_copies(doc) if send_path_for(doc) == "email" else [],
 	}

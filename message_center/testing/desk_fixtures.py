@@ -116,12 +116,21 @@ def _list_mail(conversation, subject: str, text: str) -> None:
 
 
 def _mail_conversation() -> str:
-	"""A mail thread: a reply quoting our answer (the view shows its new part first) and list mail."""
+	"""A mail thread: a reply quoting our answer (the view shows its new part first), copying a
+	colleague, and list mail."""
 	from message_center.email_ingest import text_html
 
 	conversation = messages.start_conversation(MAIL_CHANNEL, "mia.mail@example.com", party_name="Mia Mail", subject="Skylights")
 	reply = "Friday works for us.\n\nOn Mon, 2 Nov 2026 at 10:00, BT Sales <bt-mailbox@example.com> wrote:\n> We can come on Friday."
-	conversation, _ = messages.record_inbound(conversation, content=text_html(reply), sender="mia.mail@example.com", sender_full_name="Mia Mail", subject="Re: Skylights")
+	conversation, _ = messages.record_inbound(
+		conversation,
+		content=text_html(reply),
+		sender="mia.mail@example.com",
+		sender_full_name="Mia Mail",
+		subject="Re: Skylights",
+		recipients="bt-mailbox@example.com",
+		cc="tom.mail@example.com",  # her colleague: a reply keeps him in copy
+	)
 	_list_mail(conversation, "Roofing weekly", "This week in roofing.")
 	return conversation.name
 

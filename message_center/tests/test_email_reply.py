@@ -3,6 +3,7 @@ headers, attachments, the customer's answer threading back, failures kept visibl
 
 import frappe
 
+from message_center.api import inbox
 from message_center.api import reply as reply_api
 from message_center.core.mail_threading import make_reply_token, read_reply_token
 from message_center.email_config import reply_token_secret
@@ -77,10 +78,10 @@ class EmailReply(DovecotTestCase):
 	def tearDown(self):
 		frappe.set_user("Administrator")
 
-	def reply_as(self, user: str, content: str, attachments=None) -> dict:
+	def reply_as(self, user: str, content: str, attachments=None, cc=None) -> dict:
 		frappe.set_user(user)
 		try:
-			return reply_api.send(self.conversation, content, attachments=attachments)["message"]
+			return reply_api.send(self.conversation, content, attachments=attachments, cc=cc)["message"]
 		finally:
 			frappe.set_user("Administrator")
 
@@ -130,6 +131,44 @@ class EmailReply(DovecotTestCase):
 		)
 		conversation = frappe.get_doc("Conversation", self.conversation)
 		self.assertEqual((conversation.claimed_by, conversation.waiting_since), (AGENT, None))
+
+	def test_a_reply_keeps_the_customers_colleagues_in_copy_but_not_our_own_inboxes(self):
+		colleague = f"bob.{self.key}@customer.example"
+		our_other_inbox = f"sales-{self.key}@acme.example"
+		make_email_channel(self.team, self.box, our_other_inbox)
+		self.box.deliver(
+			mail(
+				sender=f"Jane <{self.customer}>",
+				to=f"{self.address}, Bob <{colleague}>",
+				subject="Re: Quote for 40 widgets",
+				message_id=f"<cc-{self.key}@customer.example>",
+				headers={"In-Reply-To": self.first_id, "Cc": our_other_inbox},
+			)
+		)
+		sync(self.channel)
+		frappe.set_user(AGENT)
+		suggested = inbox.conversation(self.conversation)["reply_cc"]
+		frappe.set_user("Administrator")
+		self.assertEqual(suggested, [colleague])
+
+		# as typed on the Cc line: the customer and a repeat are dropped, a trailing comma is fine
+		typed = f"{', '.join(suggested)}; {self.customer}, {colleague.upper()}, "
+		result = self.reply_as(AGENT, "Both of you: 400 EUR.", cc=typed)
+
+		self.assertEqual(send_queued(result["communication"]), "Sent")
+		delivered = self.smtp.wait_for(2)
+		self.assertEqual(sorted(address for sent in delivered for address in sent.recipients), sorted([self.customer, colleague]))
+		for sent in delivered:
+			self.assertEqual(sent.message["To"], self.customer)
+			self.assertEqual(sent.message["Cc"], colleague)
+		self.assertEqual(frappe.db.get_value("Communication", result["communication"], "cc"), colleague)
+
+	def test_a_copy_to_a_bad_address_is_refused_before_anything_is_recorded(self):
+		before = len(communications(self.conversation))
+		with self.assertRaises(frappe.InvalidEmailAddressError):
+			self.reply_as(AGENT, "Hello", cc=["bob.customer.example"])
+		self.assertEqual(len(communications(self.conversation)), before)
+		self.assertEqual(channel_messages(self.channel, direction="Outbound"), [])
 
 	def test_the_customers_answer_threads_back_by_our_message_id_or_our_token(self):
 		result = self.reply_as(AGENT, "When do you need them?")

@@ -152,12 +152,14 @@ class SmsReplies(FrappeTestCase):
 		self.assertEqual(frappe.db.count("Communication", {"reference_name": conversation, "sent_or_received": "Sent"}), 0)
 		self.assertEqual(self.twilio.create_requests, [])
 
-	def test_attachments_are_refused_before_anything_is_recorded(self):
+	def test_attachments_and_copies_are_refused_before_anything_is_recorded(self):
 		conversation, _ = self.conversation()
 		self.claim(AGENT, conversation)
 		frappe.set_user(AGENT)
 		with self.assertRaises(frappe.ValidationError):
 			reply_api.send(conversation, "See attached", attachments=["some-file"])
+		with self.assertRaises(frappe.ValidationError):
+			reply_api.send(conversation, "Copying my colleague", cc="bob@customer.example")
 		frappe.set_user("Administrator")
 		self.assertEqual(self.outgoing(conversation), [])
 		self.assertEqual(self.twilio.create_requests, [])

@@ -1,5 +1,6 @@
 // The composer: message or note (yellow), quick replies with "/", @mentions in notes, SMS segment
-// counter, email attachments, and the reason when sending is not allowed.
+// counter, email copies (Cc, reply-all by default) and attachments, and the reason when sending is
+// not allowed.
 import { call, debounce, esc, icons } from "./util";
 
 export class Composer {
@@ -10,6 +11,7 @@ export class Composer {
 		this.mentions = new Map(); // "@Full Name" -> user
 		this.quick_replies = null;
 		this.picker = null; // {kind: "reply"|"mention", start, items, index}
+		this.cc_edited = false; // the agent changed the copies: the suggestion no longer replaces them
 		this.make(parent);
 	}
 
@@ -18,6 +20,11 @@ export class Composer {
 			<div class="mc-composer" data-mode="message">
 				<div class="mc-composer-blocked" hidden></div>
 				<div class="mc-picker" role="listbox" hidden></div>
+				<div class="mc-cc" hidden>
+					<label class="mc-cc-label">${__("Cc")}</label>
+					<input type="text" class="form-control mc-cc-input" autocomplete="off" spellcheck="false"
+						aria-label="${__("Copy to (Cc)")}" placeholder="${__("Nobody in copy: add addresses, separated by commas")}">
+				</div>
 				<textarea class="form-control mc-composer-input" rows="3" aria-label="${__("Message")}"></textarea>
 				<div class="mc-attachments"></div>
 				<div class="mc-composer-bar">
@@ -34,6 +41,7 @@ export class Composer {
 			</div>`).appendTo(parent);
 		this.$input = this.$wrapper.find(".mc-composer-input");
 		this.$picker = this.$wrapper.find(".mc-picker");
+		this.$cc = this.$wrapper.find(".mc-cc-input");
 		this.bind();
 		this.set_mode("message");
 	}
@@ -58,6 +66,13 @@ export class Composer {
 			this.render_attachments();
 		});
 		this.$wrapper.on("click", ".mc-blocked-claim", () => this.view.claim());
+		this.$cc.on("input", () => (this.cc_edited = true));
+		this.$cc.on("keydown", (event) => {
+			if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+				event.preventDefault();
+				this.send();
+			}
+		});
 		this.$picker.on("mousedown", ".mc-picker-item", (event) => {
 			event.preventDefault();
 			this.choose(Number($(event.currentTarget).data("index")));
@@ -106,7 +121,11 @@ export class Composer {
 		}
 		this.$wrapper.toggleClass("is-blocked", blocked);
 		this.$wrapper.find(".mc-send").prop("disabled", blocked);
-		this.$wrapper.find(".mc-attach-button").prop("hidden", !(this.mode === "message" && this.is_email_reply));
+		const email_message = this.mode === "message" && this.is_email_reply;
+		this.$wrapper.find(".mc-attach-button").prop("hidden", !email_message);
+		this.$wrapper.find(".mc-cc").prop("hidden", !email_message);
+		// Reply-all: who the latest mail also went to, until the agent edits the line.
+		if (!this.cc_edited) this.$cc.val(((this.view.data && this.view.data.reply_cc) || []).join(", "));
 		this.$wrapper.find(".mc-quick-replies-button").prop("hidden", this.mode !== "message");
 		this.update_segments();
 	}
@@ -325,6 +344,7 @@ export class Composer {
 					conversation: this.view.name,
 					content,
 					attachments: this.attachments.map((file) => file.name),
+					cc: this.is_email_reply ? this.$cc.val() : "",
 				});
 				const outcome = result && result.message;
 				if (outcome && outcome.error) {
@@ -332,6 +352,7 @@ export class Composer {
 				}
 			}
 			this.$input.val("");
+			if (this.mode === "message") this.cc_edited = false;
 			this.attachments = [];
 			this.mentions.clear();
 			this.render_attachments();
