@@ -43,7 +43,7 @@ def _communications(conversation: str, cursor: str | None, limit: int) -> list[d
 	# every row below belongs to that conversation.
 	return frappe.db.sql(
 		f"""select name, communication_date as at, sent_or_received, communication_medium, subject, content,
-			sender, sender_full_name, has_attachment, owner
+			sender, sender_full_name, cc, has_attachment, owner
 		from `tabCommunication`
 		where reference_doctype = 'Conversation' and reference_name = %(conversation)s
 			and communication_type = 'Communication'{_before(cursor, "communication_date", params)}
@@ -118,6 +118,7 @@ def _message_item(row, conversation, attachments, delivery) -> dict:
 		"message_kind": delivery.get("kind") if delivery else None,
 	}
 	if is_email:
+		item["cc"] = row.cc or ""
 		item["html"] = sanitize_html(row.content or "")
 		item["text"] = html_to_text(item["html"])
 		if not outgoing:

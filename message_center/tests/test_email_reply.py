@@ -5,6 +5,7 @@ import frappe
 
 from message_center.api import inbox
 from message_center.api import reply as reply_api
+from message_center.api.messages import history
 from message_center.core.mail_threading import make_reply_token, read_reply_token
 from message_center.email_config import reply_token_secret
 from message_center.testing.smtp_sink import SmtpSink
@@ -162,6 +163,10 @@ class EmailReply(DovecotTestCase):
 			self.assertEqual(sent.message["To"], self.customer)
 			self.assertEqual(sent.message["Cc"], colleague)
 		self.assertEqual(frappe.db.get_value("Communication", result["communication"], "cc"), colleague)
+		frappe.set_user(AGENT)
+		shown = [(item["direction"], item["cc"]) for item in history(self.conversation)["items"] if item["cc"]]
+		frappe.set_user("Administrator")
+		self.assertEqual(shown, [("in", our_other_inbox), ("out", colleague)])  # the history shows who was copied
 
 	def test_a_copy_to_a_bad_address_is_refused_before_anything_is_recorded(self):
 		before = len(communications(self.conversation))

@@ -244,7 +244,8 @@ export class ConversationView {
 		} else if (item.html != null) {
 			// A reply shows what it says this time; the quoted history and signature are one click away.
 			const collapsed = item.new_text && !this.expanded.has(item.name) ? this.new_part_html(item) : "";
-			body = `${item.subject ? `<div class="mc-email-subject">${esc(item.subject)}</div>` : ""}${collapsed}
+			const cc = item.cc ? `<div class="mc-email-cc">${__("Cc")}: ${esc(item.cc)}</div>` : "";
+			body = `${item.subject ? `<div class="mc-email-subject">${esc(item.subject)}</div>` : ""}${cc}${collapsed}
 				<iframe class="mc-email-frame" sandbox="${FRAME_SANDBOX}" data-name="${esc(item.name)}" ${collapsed ? "hidden" : ""}
 					title="${__("Email from {0}", [esc(item.sender_name)])}"></iframe>`;
 		} else {
