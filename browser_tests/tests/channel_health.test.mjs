@@ -1,4 +1,5 @@
-// An admin opening the channels sees at once that a mailbox has stopped syncing, and why it may have.
+// An admin opening the channels sees at once that a mailbox has stopped syncing, and why it may have,
+// and can test the mailbox's settings from the channel.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
@@ -36,5 +37,14 @@ describe("Channel health", () => {
 		// which of the two reasons depends on the site: test sites usually run with the scheduler off
 		assert.match(words, /background workers \(long queue\) may be stopped|The scheduler is off on this site/);
 		await screenshot(admin, "channel-not-syncing");
+	});
+
+	it("tests the mailbox and says what failed", async () => {
+		// the fixture's mailbox is a loopback port nothing listens on
+		await admin.locator("button", { hasText: "Test connection" }).click();
+		const dialog = admin.locator(".modal.show", { hasText: "Connection failed" });
+		await dialog.waitFor();
+		assert.match(await dialog.innerText(), /Could not reach 127\.0\.0\.1:9: check the host and port\./);
+		await screenshot(admin, "channel-test-connection");
 	});
 });

@@ -1,4 +1,5 @@
-"""Opening, closing and diagnosing an IMAP session for sync_mailbox (imapclient underneath)."""
+"""Opening, closing and diagnosing an IMAP session for sync_mailbox (imapclient underneath), and
+checking a mailbox's settings before the first sync (check_mailbox)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from imapclient import IMAPClient, SocketTimeout
-from imapclient.exceptions import LoginError
+from imapclient.exceptions import IMAPClientError, LoginError
+
+MAX_LISTED_FOLDERS = 100  # enough to spot the right name; some servers list thousands
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,54 @@ def _raised_in(exc: BaseException, function_name: str) -> bool:
 			return True
 		frame = frame.tb_next
 	return False
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+	folder: str
+	found: bool
+	messages: int | None = None  # how many the folder holds now
+	error: str | None = None  # what the server said when it could not be read
+
+
+@dataclass(frozen=True)
+class MailboxCheck:
+	"""What "Test connection" tells an admin: can we sign in, and is every folder to watch there."""
+
+	ok: bool  # signed in, and every folder found
+	error_kind: SyncErrorKind | None = None
+	error: str | None = None
+	folders: tuple[FolderCheck, ...] = ()
+	server_folders: tuple[str, ...] = ()  # what the server has, to spot a misspelt name
+
+
+def check_mailbox(config: ImapConfig) -> MailboxCheck:
+	"""Sign in and ask each folder's STATUS (which neither selects it nor changes a flag)."""
+	client = None
+	try:
+		client = open_session(config)
+		listed = tuple(str(name) for _flags, _delimiter, name in client.list_folders()[:MAX_LISTED_FOLDERS])
+		folders = tuple(_check_folder(client, folder) for folder in config.folders)
+	except Exception as exc:
+		close_session(client, polite=False)
+		kind, message = classify_error(exc)
+		return MailboxCheck(False, kind, message)
+	close_session(client, polite=True)
+	missing = [check.folder for check in folders if not check.found]
+	return MailboxCheck(
+		ok=not missing,
+		error_kind=SyncErrorKind.FOLDER if missing else None,
+		error=f"not found: {', '.join(missing)}" if missing else None,
+		folders=folders,
+		server_folders=listed,
+	)
+
+
+def _check_folder(client: IMAPClient, folder: str) -> FolderCheck:
+	try:
+		status = client.folder_status(folder, [b"MESSAGES"])
+	except imaplib.IMAP4.abort:
+		raise  # the connection is gone: not a folder problem
+	except IMAPClientError as exc:  # NO: no such folder, or no right to read it
+		return FolderCheck(folder, False, error=str(exc))
+	return FolderCheck(folder, True, messages=int(status.get(b"MESSAGES", 0)))

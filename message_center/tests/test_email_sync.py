@@ -316,6 +316,33 @@ class EmailSync(DovecotTestCase):
 			with self.assertRaises(frappe.PermissionError, msg=user):
 				channel_api.sync_now(self.channel)
 
+	def test_test_connection_tells_the_admin_what_is_wrong_and_changes_nothing(self):
+		self.box.deliver(*numbered(2, self.key, self.address))
+		frappe.db.set_value("Channel", self.channel, "imap_folders", "INBOX\nArchiv")
+		before = self.health()
+		frappe.set_user(MANAGER)
+
+		check = channel_api.test_connection(self.channel)
+
+		self.assertEqual((check["ok"], check["error_kind"], check["error"]), (False, "folder", "not found: Archiv"))
+		self.assertEqual([(row["folder"], row["found"], row["messages"]) for row in check["folders"]], [("INBOX", True, 2), ("Archiv", False, None)])
+		self.assertIn("INBOX", check["server_folders"])
+		frappe.set_user("Administrator")
+		self.assertEqual(self.health(), before)  # nothing imported, no cursor, no health change
+		self.assertEqual(channel_messages(self.channel), [])
+
+		frappe.db.set_value("Channel", self.channel, "imap_folders", "INBOX")
+		channel = frappe.get_doc("Channel", self.channel)
+		channel.imap_password = "wrong"
+		channel.save()
+		frappe.set_user(MANAGER)
+		check = channel_api.test_connection(self.channel)
+		self.assertEqual((check["ok"], check["error_kind"]), (False, "login"))
+		for user in (AGENT, OTHER_AGENT):  # it signs in with the stored password: admins only
+			frappe.set_user(user)
+			with self.assertRaises(frappe.PermissionError, msg=user):
+				channel_api.test_connection(self.channel)
+
 	def test_the_job_runs_as_the_system_whoever_queued_it(self):
 		self.box.deliver(*numbered(1, self.key, self.address))
 		frappe.set_user(MANAGER)

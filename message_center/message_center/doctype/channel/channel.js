@@ -12,8 +12,9 @@ frappe.ui.form.on("Channel", {
 		if (frm.is_new()) return;
 		if (frm.doc.kind === "Email") {
 			show_mail_health(frm);
-			if (frm.doc.enabled && frm.perm[0] && frm.perm[0].write) {
-				frm.add_custom_button(__("Sync now"), () => sync_now(frm));
+			if (frm.perm[0] && frm.perm[0].write) {
+				frm.add_custom_button(__("Test connection"), () => test_connection(frm));
+				if (frm.doc.enabled) frm.add_custom_button(__("Sync now"), () => sync_now(frm));
 			}
 		}
 	},
@@ -30,6 +31,53 @@ function sync_now(frm) {
 			frappe.show_alert({ message: r.message.message, indicator: r.message.queued ? "green" : "blue" });
 			frm.reload_doc();
 		},
+	});
+}
+
+// Signs in with the saved settings and looks for each folder; the mailbox and the channel stay as they are.
+async function test_connection(frm) {
+	if (frm.is_dirty()) await frm.save();
+	const r = await frappe.call({
+		method: "message_center.api.channel.test_connection",
+		type: "POST",
+		args: { channel: frm.doc.name },
+		freeze: true,
+		freeze_message: __("Signing in to {0}…", [frm.doc.imap_host]),
+	});
+	const check = r.message;
+	if (!check) return;
+	const esc = frappe.utils.escape_html;
+	const server = esc(`${frm.doc.imap_host}:${frm.doc.imap_port || ""}`.replace(/:$/, ""));
+	const failed = {
+		connect: __("Could not reach {0}: check the host and port.", [server]),
+		tls: __("The secure connection to {0} failed: check SSL and the port.", [server]),
+		timeout: __("{0} did not answer in time.", [server]),
+		login: __("{0} refused the sign-in: check the username and password (or the OAuth authorisation).", [server]),
+		disconnected: __("{0} closed the connection.", [server]),
+		protocol: __("{0} answered something unexpected.", [server]),
+	}[check.error_kind];
+	const folders = (check.folders || [])
+		.map((folder) =>
+			folder.found
+				? `<li>${esc(folder.folder)}: ${__("{0} messages", [format_number(folder.messages, null, 0)])}</li>`
+				: `<li class="text-danger">${esc(folder.folder)}: ${__("not found")}</li>`
+		)
+		.join("");
+	let html;
+	if (failed) {
+		html = `<p>${failed}</p><p class="text-muted small">${esc(check.error || "")}</p>`;
+	} else {
+		html = `<p>${__("Signed in to {0}.", [server])}</p><ul>${folders}</ul>`;
+		if (!check.ok) {
+			const names = (check.server_folders || []).map(esc).join(", ");
+			html += `<p>${__("Folders on the server: {0}", [names || __("none listed")])}</p>`;
+		}
+		html += `<p class="text-muted small">${__("No message was read or changed on the server.")}</p>`;
+	}
+	frappe.msgprint({
+		title: check.ok ? __("Connection works") : failed ? __("Connection failed") : __("Folder not found"),
+		message: html,
+		indicator: check.ok ? "green" : failed ? "red" : "orange",
 	});
 }
 
