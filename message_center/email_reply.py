@@ -27,7 +27,7 @@ from message_center import messages
 from message_center.core import conversation_rules as rules
 from message_center.core.mail_threading import make_message_id, message_id_key
 from message_center.core.reply_recipients import reply_all_copies
-from message_center.email_config import reply_token_secret
+from message_center.email_config import own_addresses, reply_token_secret
 from message_center.realtime import publish_conversation_change
 
 MAX_REFERENCES = 20  # the first message and the newest ones (RFC 5322 allows trimming the middle)
@@ -134,12 +134,11 @@ def reply_copies(conversation) -> list[str]:
 	if not latest:
 		return []
 	account = outgoing_account(conversation)
-	# Each inbox we import from: a copy sent there would come back in as a new enquiry.
-	own = frappe.get_all("Channel", filters={"kind": "Email"}, pluck="email_address")
+	# Every team's inboxes and reply accounts: a copy sent to one would come back in as an enquiry.
 	return reply_all_copies(
 		[latest[0].sender, latest[0].recipients, latest[0].cc],
 		customer=conversation.party_address,
-		own_addresses=[*own, account.email_id if account else None],
+		own_addresses=[*own_addresses(), account.email_id if account else None],
 	)
 
 
