@@ -8,7 +8,8 @@ queued through the channel's outgoing Email Account (Frappe's Email Queue sends 
   the token;
 - In-Reply-To the customer's latest message and References the thread's earlier Message-IDs;
 - in copy (Cc) whoever the agent keeps of reply_copies(): the people on the latest mail a person
-  wrote, as reply-all would, less the customer and our own shared inboxes.
+  wrote, as reply-all would, less the customer and our own shared inboxes;
+- the agent's email signature below the text (reply_signature), as Frappe's own composer adds it.
 A send that fails, now or when the queue tries it, leaves the Channel Message "Failed" with the
 reason (and Frappe's Communication delivery status "Error").
 """
@@ -21,10 +22,11 @@ from contextlib import contextmanager
 
 import frappe
 from frappe import _
-from frappe.utils import get_fullname
+from frappe.utils import escape_html, get_fullname, is_html
 
 from message_center import messages
 from message_center.core import conversation_rules as rules
+from message_center.core.html_sanitize import html_to_text
 from message_center.core.mail_threading import make_message_id, message_id_key
 from message_center.core.reply_recipients import reply_all_copies
 from message_center.email_config import own_addresses, reply_token_secret
@@ -40,7 +42,9 @@ class SendRefused(Exception):
 	"""The mail could not be handed to the Email Queue; the message says why, for the agent."""
 
 
-def send_reply(conversation, content: str, actor: rules.Actor, attachments: list[str], cc: list[str] | None = None) -> dict:
+def send_reply(
+	conversation, content: str, actor: rules.Actor, attachments: list[str], cc: list[str] | None = None
+) -> dict:
 	"""Record the agent's reply on the conversation, then queue it to the customer and `cc` (checked
 	addresses, see api/reply.py)."""
 	files = [_readable_file(name) for name in attachments or []]  # refuse before anything is recorded
@@ -50,6 +54,7 @@ def send_reply(conversation, content: str, actor: rules.Actor, attachments: list
 	key = message_id_key(message_id)
 	in_reply_to, references = thread_headers(conversation.name)
 	subject = reply_subject(conversation.subject)
+	content = with_signature(content, reply_signature(actor.user, account))
 	values = {"sender": account.email_id, "email_account": account.name} if account else {}
 	_, communication, row = messages.record_outbound(
 		conversation,
@@ -116,6 +121,24 @@ def outgoing_account(conversation):
 	from frappe.email.doctype.email_account.email_account import EmailAccount
 
 	return EmailAccount.find_default_outgoing()
+
+
+def reply_signature(user: str, account) -> str:
+	"""The HTML a reply from `user` ends with: their own Email Signature (My Settings), or else the
+	reply account's signature when it adds one; Frappe's composer picks it the same way."""
+	signature = frappe.db.get_value("User", user, "email_signature") or (
+		account.signature if account and account.add_signature else None
+	)
+	if not (signature or "").strip():
+		return ""
+	return signature if is_html(signature) else escape_html(signature).replace("\n", "<br>")
+
+
+def with_signature(content: str, signature: str) -> str:
+	# left off when the agent already wrote it out
+	if not signature or " ".join(html_to_text(signature).split()) in " ".join(html_to_text(content).split()):
+		return content
+	return f'{content}<br><div class="signature">{signature}</div>'
 
 
 def reply_copies(conversation) -> list[str]:

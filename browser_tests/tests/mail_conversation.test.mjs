@@ -53,11 +53,13 @@ describe("A mail conversation", () => {
 		assert.equal(await view.locator(".mc-item", { hasText: "Re: Skylights" }).locator(".mc-machine-kind").count(), 0);
 	});
 
-	it("replies to everyone the customer copied, and to whoever the agent adds", async () => {
+	it("replies to everyone the customer copied, and to whoever the agent adds, with the agent's signature", async () => {
 		const view = conversation(agent, mail);
 		const cc = view.locator(".mc-cc-input");
 		assert.equal(await cc.inputValue(), "tom.mail@example.com", "her colleague, not our own inbox");
 		await cc.fill("tom.mail@example.com, ana.mail@example.com");
+		const signature = view.locator(".mc-signature-preview");
+		assert.equal((await signature.innerText()).trim(), "--\nAgent One\nBT Roofing, sales desk", "the signature the mail will end with");
 		await view.locator(".mc-composer-input").fill("Friday at 9 then, both of you.");
 		await screenshot(agent, "mail-reply-cc");
 		await view.locator(".mc-send").click();
@@ -76,6 +78,7 @@ describe("A mail conversation", () => {
 		const sent = mails().filter((text) => text.replace(/=\r?\n/g, "").includes("Friday at 9 then"));
 		assert.equal(sent.length, 3, "one delivery to Mia and one to each copy");
 		for (const text of sent) {
+			assert.match(text.replace(/=\r?\n/g, ""), /Agent One<br>BT Roofing, sales desk/);
 			assert.match(text, /^To: mia\.mail@example\.com\r?$/m);
 			const copies = /^CC: (.*?)\r?$/im.exec(text);
 			assert.ok(copies, "the mail shows its copies");

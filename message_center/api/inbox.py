@@ -200,12 +200,11 @@ def options():
 @frappe.whitelist()
 def conversation(conversation: str):
 	"""One conversation as the page's header needs it: its list row, what the user may do
-	(conversation_summary: can_reply and why not), the user's own marks, and for mail whom a reply
-	copies unless the agent changes it (reply_cc)."""
+	(conversation_summary: can_reply and why not), the user's own marks, and for mail what a reply
+	adds to the agent's text (_mail_reply)."""
 	from message_center import user_state
 	from message_center.api.conversation import conversation_summary, load_conversation
 	from message_center.api.reply import send_path_for
-	from message_center.email_reply import reply_copies
 
 	doc = load_conversation(conversation)
 	state = user_state.states_for([doc.name], frappe.session.user).get(doc.name)
@@ -222,5 +221,15 @@ def conversation(conversation: str):
 		"summary": conversation_summary(doc),
 		"can_write": bool(frappe.has_permission("Conversation", "write", doc=doc)),
 		"can_delete": bool(frappe.has_permission("Conversation", "delete", doc=doc)),
-		"reply_cc": reply_copies(doc) if send_path_for(doc) == "email" else [],
+		**(_mail_reply(doc) if send_path_for(doc) == "email" else {"reply_cc": [], "reply_signature": ""}),
 	}
+
+
+def _mail_reply(doc) -> dict:
+	"""What a mail reply adds to the agent's text unless changed: the copies, and the signature as
+	plain text for the composer to show."""
+	from message_center.core.html_sanitize import html_to_text
+	from message_center.email_reply import outgoing_account, reply_copies, reply_signature
+
+	signature = reply_signature(frappe.session.user, outgoing_account(doc))
+	return {"reply_cc": reply_copies(doc), "reply_signature": html_to_text(signature).strip() if signature else ""}

@@ -162,6 +162,8 @@ def _enquiry_conversation() -> str:
 def create(smtp_port: int = 2525) -> dict:
 	frappe.set_user("Administrator")
 	users = {role: _user(*details) for role, details in AGENTS.items()}
+	# mail replies end with it (My Settings -> Email Signature)
+	frappe.db.set_value("User", users["agent"], "email_signature", "Agent One\nBT Roofing, sales desk")
 	ensure_team(SALES, [users["agent"], users["colleague"]])
 	ensure_team(SERVICE, [users["outsider"]])
 	account = _email_account(int(smtp_port))

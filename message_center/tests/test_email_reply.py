@@ -168,6 +168,30 @@ class EmailReply(DovecotTestCase):
 		frappe.set_user("Administrator")
 		self.assertEqual(shown, [("in", our_other_inbox), ("out", colleague)])  # the history shows who was copied
 
+	def test_a_reply_ends_with_the_agents_signature_or_else_the_accounts(self):
+		frappe.db.set_value("User", AGENT, "email_signature", "Agent Reply\nAcme Sales, +49 30 1234")
+		self.addCleanup(frappe.db.set_value, "User", AGENT, "email_signature", None)
+		frappe.set_user(AGENT)
+		self.assertEqual(inbox.conversation(self.conversation)["reply_signature"], "Agent Reply\nAcme Sales, +49 30 1234")
+
+		result = self.reply_as(AGENT, "<div>40 widgets cost 400 EUR.</div>")
+
+		self.assertEqual(send_queued(result["communication"]), "Sent")
+		(sent,) = self.smtp.wait_for(1)
+		html = sent.message.get_body(("html",)).get_content()
+		self.assertRegex(html, r"400 EUR\.</div>\s*<br><div class=\"signature\">Agent Reply<br>Acme Sales, \+49 30 1234</div>")
+		content = frappe.db.get_value("Communication", result["communication"], "content")
+		self.assertIn("Agent Reply<br>Acme Sales", content)  # the history shows what was sent
+
+		# Without a signature of their own, the reply account's, when it adds one; never twice.
+		frappe.db.set_value("User", AGENT, "email_signature", None)
+		frappe.db.set_value("Email Account", self.account, {"add_signature": 1, "signature": "<p>The Acme team</p>"})
+		frappe.clear_document_cache("Email Account", self.account)
+		second = self.reply_as(AGENT, "Anything else?")
+		third = self.reply_as(AGENT, "Bye for now.\nThe Acme team")
+		for reply, expected in ((second, "Anything else?<br><div class=\"signature\"><p>The Acme team</p></div>"), (third, "Bye for now.\nThe Acme team")):
+			self.assertEqual(frappe.db.get_value("Communication", reply["communication"], "content"), expected)
+
 	def test_a_copy_to_a_bad_address_is_refused_before_anything_is_recorded(self):
 		before = len(communications(self.conversation))
 		with self.assertRaises(frappe.InvalidEmailAddressError):

@@ -1,6 +1,6 @@
 // The composer: message or note (yellow), quick replies with "/", @mentions in notes, SMS segment
-// counter, email copies (Cc, reply-all by default) and attachments, and the reason when sending is
-// not allowed.
+// counter, email copies (Cc, reply-all by default), the signature mail replies end with, and
+// attachments, and the reason when sending is not allowed.
 import { call, debounce, esc, icons } from "./util";
 
 export class Composer {
@@ -26,6 +26,7 @@ export class Composer {
 						aria-label="${__("Copy to (Cc)")}" placeholder="${__("Nobody in copy: add addresses, separated by commas")}">
 				</div>
 				<textarea class="form-control mc-composer-input" rows="3" aria-label="${__("Message")}"></textarea>
+				<div class="mc-signature-preview" hidden title="${__("Added below your message. Change it in My Settings, Email Signature.")}"></div>
 				<div class="mc-attachments"></div>
 				<div class="mc-composer-bar">
 					<div class="mc-mode-switch" role="group" aria-label="${__("Write a")}">
@@ -126,6 +127,11 @@ export class Composer {
 		this.$wrapper.find(".mc-cc").prop("hidden", !email_message);
 		// Reply-all: who the latest mail also went to, until the agent edits the line.
 		if (!this.cc_edited) this.$cc.val(((this.view.data && this.view.data.reply_cc) || []).join(", "));
+		const signature = (this.view.data && this.view.data.reply_signature) || "";
+		this.$wrapper
+			.find(".mc-signature-preview")
+			.html(signature ? `<span class="mc-signature-dash">--</span><br>${esc(signature).replace(/\n/g, "<br>")}` : "")
+			.prop("hidden", !(email_message && signature));
 		this.$wrapper.find(".mc-quick-replies-button").prop("hidden", this.mode !== "message");
 		this.update_segments();
 	}
