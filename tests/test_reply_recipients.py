@@ -65,6 +65,9 @@ def test_a_long_list_is_cut_to_a_reply_not_a_mailing():
 	many = ", ".join(f"person{number}@customer.example" for number in range(MAX_COPIES + 5))
 	copies = reply_all_copies([many], customer="jane@customer.example", own_addresses=OURS)
 	assert copies == [f"person{number}@customer.example" for number in range(MAX_COPIES)]
+	# what an agent typed is kept whole, for the desk to refuse rather than cut
+	typed = reply_all_copies([many], customer="jane@customer.example", limit=None)
+	assert len(typed) == MAX_COPIES + 5
 
 
 def test_the_headers_of_a_parsed_mail_give_its_copies():

@@ -15,7 +15,7 @@ from frappe.utils import escape_html, validate_email_address
 
 from message_center.api.conversation import conversation_summary, load_conversation
 from message_center.core import conversation_rules as rules
-from message_center.core.reply_recipients import MAX_COPIES
+from message_center.core.reply_recipients import MAX_COPIES, reply_all_copies
 from message_center.message_center.doctype.conversation.conversation import ConversationRuleError, actor_for
 
 SEND_PATHS = {
@@ -76,17 +76,14 @@ def checked_copies(cc: list[str] | str | None, customer: str) -> list[str]:
 	if isinstance(cc, str):
 		cc = frappe.parse_json(cc) if cc.strip().startswith("[") else [cc]
 	written = [value for value in (cc or []) if isinstance(value, str) and value.strip()]
-	copies: dict[str, str] = {}
 	for name, address in email.utils.getaddresses(written):
-		if not (name or address):  # "a@b.example, " or "a@b.example; c@d.example" as people type them
-			continue
-		if not validate_email_address(address):
-			shown = escape_html(address or name or ", ".join(written))
+		# an empty entry is "a@b.example, " or "a@b.example; c@d.example" as people type them
+		if (name or address) and not validate_email_address(address):
+			shown = escape_html(address or name)
 			frappe.throw(
 				_("{0} is not a valid email address.").format(shown), frappe.InvalidEmailAddressError
 			)
-		if address.lower() != (customer or "").lower():
-			copies.setdefault(address.lower(), address)
+	copies = reply_all_copies(written, customer=customer, limit=None)
 	if len(copies) > MAX_COPIES:
 		frappe.throw(_("A reply can copy at most {0} people.").format(MAX_COPIES))
-	return list(copies.values())
+	return copies

@@ -17,12 +17,14 @@ def reply_all_copies(
 	written: Iterable[str | None],
 	*,
 	customer: str,
-	own_addresses: Iterable[str | None],
+	own_addresses: Iterable[str | None] = (),
+	limit: int | None = MAX_COPIES,
 ) -> list[str]:
 	"""The addresses to copy on a reply, each once, in the order the latest mail named them.
 
-	`written`: the latest mail's sender, To and Cc header values (any mix of "Name <a@b>" and
-	comma-separated lists); `customer`: the address the reply goes to."""
+	`written`: the latest mail's sender, To and Cc header values, or what an agent typed on the Cc
+	line (any mix of "Name <a@b>" and comma-separated lists); `customer`: the address the reply
+	goes to; `limit`: None to keep them all (to refuse a list that is too long rather than cut it)."""
 	skip = {_key(address) for address in (customer, *own_addresses) if address}
 	copies: list[str] = []
 	for _name, address in email.utils.getaddresses([value for value in written if value]):
@@ -31,7 +33,7 @@ def reply_all_copies(
 			continue
 		skip.add(key)
 		copies.append(address.strip())
-	return copies[:MAX_COPIES]
+	return copies if limit is None else copies[:limit]
 
 
 def _key(address: str) -> str:

@@ -192,10 +192,12 @@ class EmailReply(DovecotTestCase):
 		for reply, expected in ((second, "Anything else?<br><div class=\"signature\"><p>The Acme team</p></div>"), (third, "Bye for now.\nThe Acme team")):
 			self.assertEqual(frappe.db.get_value("Communication", reply["communication"], "content"), expected)
 
-	def test_a_copy_to_a_bad_address_is_refused_before_anything_is_recorded(self):
+	def test_a_bad_copy_address_or_too_many_copies_are_refused_before_anything_is_recorded(self):
 		before = len(communications(self.conversation))
 		with self.assertRaises(frappe.InvalidEmailAddressError):
 			self.reply_as(AGENT, "Hello", cc=["bob.customer.example"])
+		with self.assertRaises(frappe.ValidationError):  # too many to copy: refused, not cut short
+			self.reply_as(AGENT, "Hello", cc=[f"person{number}@customer.example" for number in range(21)])
 		self.assertEqual(len(communications(self.conversation)), before)
 		self.assertEqual(channel_messages(self.channel, direction="Outbound"), [])
 
