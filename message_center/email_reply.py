@@ -141,9 +141,10 @@ def with_signature(content: str, signature: str) -> str:
 	return f'{content}<br><div class="signature">{signature}</div>'
 
 
-def reply_copies(conversation) -> list[str]:
+def reply_copies(conversation, account) -> list[str]:
 	"""Who a reply keeps in copy: reply-all of the latest mail a person wrote on the conversation (an
-	auto-reply or list mail says nothing of who wants the answer), without our shared inboxes."""
+	auto-reply or list mail says nothing of who wants the answer), without our shared inboxes.
+	`account`: the conversation's outgoing_account(), which may be the site's default one."""
 	latest = frappe.db.sql(
 		"""select c.sender, c.recipients, c.cc from `tabCommunication` c
 		left join `tabChannel Message` m on m.communication = c.name and m.direction = 'Inbound'
@@ -156,7 +157,6 @@ def reply_copies(conversation) -> list[str]:
 	)
 	if not latest:
 		return []
-	account = outgoing_account(conversation)
 	# Every team's inboxes and reply accounts: a copy sent to one would come back in as an enquiry.
 	return reply_all_copies(
 		[latest[0].sender, latest[0].recipients, latest[0].cc],

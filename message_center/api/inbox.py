@@ -231,5 +231,6 @@ def _mail_reply(doc) -> dict:
 	from message_center.core.html_sanitize import html_to_text
 	from message_center.email_reply import outgoing_account, reply_copies, reply_signature
 
-	signature = reply_signature(frappe.session.user, outgoing_account(doc))
-	return {"reply_cc": reply_copies(doc), "reply_signature": html_to_text(signature).strip() if signature else ""}
+	account = outgoing_account(doc)
+	signature = reply_signature(frappe.session.user, account)
+	return {"reply_cc": reply_copies(doc, account), "reply_signature": html_to_text(signature).strip() if signature else ""}
